@@ -49,6 +49,7 @@ CM2_S_TO_KPC2_MYR = MYR_S / KPC_CM**2  # diffusion coefficient cm^2/s -> kpc^2/M
 KM_S_TO_KPC_MYR = KM_CM * MYR_S / KPC_CM  # velocity km/s -> kpc/Myr
 PER_S_TO_PER_MYR = MYR_S  # rate 1/s -> 1/Myr
 C_KPC_MYR = C_CM_S * MYR_S / KPC_CM  # speed of light in kpc/Myr
+GV_STATVOLT = 1e17 / C_CM_S  # 1 GV in statvolt (1 statV = 299.792458 V); r_g = R / B in cgs
 
 
 def diffusion_to_internal(d_cm2_s: float) -> float:

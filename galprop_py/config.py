@@ -1,0 +1,259 @@
+"""Typed run configuration (TOML), validated with pydantic.
+
+Blocks mirror the physics: ``[run] [grid] [momentum] [[species]] [diffusion] [wind]
+[reacceleration] [gas] [losses] [source] [normalization] [sun] [modulation] [solver] [time]
+[output]``.  Every key carries its unit in its name (``_kpc``, ``_cm2_s``, ``_km_s``, ``_gev``,
+``_gv``, ``_myr``).  Unknown keys and out-of-range values raise :class:`ConfigError` with one
+line naming the key, the value and what is allowed.  ``block.key=value`` overrides from the
+command line are applied before validation.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class ConfigError(ValueError):
+    """Invalid configuration; the message is one line for the user."""
+
+
+class Block(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class RunBlock(Block):
+    name: str = "galprop"
+    mode: Literal["steady", "transient"] = "steady"
+    output_dir: str = "output"
+
+
+class GridBlock(Block):
+    geometry: Literal["slab1d", "spherical1d", "cylindrical2d", "cartesian3d"] = "cylindrical2d"
+    r_max_kpc: float = Field(20.0, gt=0)
+    n_r: int = Field(41, ge=3)
+    z_max_kpc: float = Field(4.0, gt=0, description="halo half-height")
+    n_z: int = Field(81, ge=3)
+    x_max_kpc: float = Field(20.0, gt=0)
+    n_x: int = Field(41, ge=3)
+    y_max_kpc: float = Field(20.0, gt=0)
+    n_y: int = Field(41, ge=3)
+    boundaries: dict[str, Literal["free_escape", "closed"]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_boundaries(self):
+        allowed = {f"{a}_{s}" for a in "xyzr" for s in ("min", "max")}
+        for key in self.boundaries:
+            if key not in allowed:
+                raise ValueError(f"grid.boundaries key {key!r} not allowed; use {sorted(allowed)}")
+        return self
+
+
+class MomentumBlock(Block):
+    axis: Literal["kinetic_energy_per_nucleon", "rigidity"] = "kinetic_energy_per_nucleon"
+    min: float = Field(0.01, gt=0, description="GeV/n or GV")
+    max: float = Field(1.0e4, gt=0)
+    n: int = Field(90, ge=4, le=400)
+    boundary: Literal["outflow", "closed"] = "outflow"
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.max <= self.min:
+            raise ValueError(f"momentum.max = {self.max} must exceed momentum.min = {self.min}")
+        return self
+
+
+class InjectionBlock(Block):
+    indices: list[float] = Field(default_factory=lambda: [2.35])
+    breaks_gv: list[float] = Field(default_factory=list)
+    smoothness: float = Field(0.0, ge=0, description="0 = sharp breaks")
+    cutoff_gv: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _lengths(self):
+        if len(self.indices) != len(self.breaks_gv) + 1:
+            raise ValueError(
+                f"injection.indices has {len(self.indices)} values; need len(breaks_gv) + 1 = "
+                f"{len(self.breaks_gv) + 1}"
+            )
+        return self
+
+
+class SpeciesBlock(Block):
+    name: str
+    abundance: float = Field(1.0, ge=0, description="source abundance relative to H1 at the reference rigidity")
+    injection: InjectionBlock = Field(default_factory=InjectionBlock)
+
+
+class DiffusionBlock(Block):
+    model: Literal["scalar", "anisotropic", "quasilinear"] = "scalar"
+    d0_cm2_s: float = Field(4.0e28, gt=0, description="at reference rigidity r0_gv")
+    r0_gv: float = Field(4.0, gt=0)
+    delta: float = Field(0.4, ge=0, le=1.0)
+    eta: float = Field(1.0, description="power of beta")
+    breaks_gv: list[float] = Field(default_factory=list)
+    deltas_above: list[float] = Field(default_factory=list)
+    scheme: Literal["monotone", "symmetric"] = "monotone"
+    kperp_over_kpar: float = Field(0.1, gt=0, le=1.0)
+    field_direction: list[float] = Field(default_factory=lambda: [0.0, 1.0, 0.0])
+    field_model: Literal["uniform", "galactic"] = "uniform"
+
+
+class WindBlock(Block):
+    v0_km_s: float = Field(0.0, ge=0, description="wind speed at the disc, along +-z")
+    dv_dz_km_s_kpc: float = Field(0.0, ge=0)
+    scheme: Literal["upwind", "hybrid"] = "hybrid"
+
+
+class ReaccelerationBlock(Block):
+    v_alfven_km_s: float = Field(0.0, ge=0)
+
+
+class GasBlock(Block):
+    model: Literal["analytic", "uniform", "none"] = "analytic"
+    n_h_cm3: float = Field(1.0, ge=0, description="uniform model only")
+    f_he: float = Field(0.1, ge=0, le=0.5, description="He/H by number")
+    disc_half_thickness_kpc: float = Field(0.1, gt=0, description="uniform model only")
+
+
+class LossesBlock(Block):
+    ionisation: bool = True
+    coulomb: bool = True
+    spallation: bool = True
+    n_e_cm3: float = Field(0.033, ge=0)
+    t_e_k: float = Field(1.0e4, gt=0)
+    b_field_ug: float = Field(5.0, ge=0)
+    u_rad_ev_cm3: float = Field(1.0, ge=0)
+
+
+class SourceBlock(Block):
+    profile: Literal["snr", "uniform", "thin_disc", "gaussian"] = "snr"
+    z_scale_kpc: float = Field(0.1, gt=0)
+    r_max_kpc: float = Field(15.0, gt=0, description="sources are cut off beyond this radius")
+    sigma_kpc: float = Field(0.2, gt=0, description="gaussian profile width")
+    time_profile: Literal["constant", "burst_initial"] = "constant"
+
+
+class NormalizationBlock(Block):
+    species: str = "H1"
+    t_n_gev: float = Field(100.0, gt=0)
+    flux: float = Field(
+        4.45e-2, gt=0, description="m^-2 s^-1 sr^-1 (GeV/n)^-1 at the Sun (AMS-02 at 100 GeV)"
+    )
+    enabled: bool = True
+
+
+class SunBlock(Block):
+    r_kpc: float = Field(8.3, ge=0)
+    z_kpc: float = 0.0
+
+
+class ModulationBlock(Block):
+    phi_gv: float = Field(0.6, ge=0, le=3.0)
+
+
+class SolverBlock(Block):
+    petsc: dict[str, str | float | int | bool] = Field(default_factory=dict)
+
+
+class TimeBlock(Block):
+    dt_myr: float = Field(1.0, gt=0)
+    t_end_myr: float = Field(100.0, gt=0)
+    scheme: Literal["backward_euler", "crank_nicolson", "cn-be"] = "cn-be"
+
+
+class OutputBlock(Block):
+    file: str = "result.h5"
+    plot: bool = True
+    checkpoint_every_myr: float | None = Field(None, gt=0)
+    checkpoint_wall_s: float | None = Field(None, gt=0)
+    snapshot_every_myr: float | None = Field(None, gt=0)
+
+
+class Config(Block):
+    run: RunBlock = Field(default_factory=RunBlock)
+    grid: GridBlock = Field(default_factory=GridBlock)
+    momentum: MomentumBlock = Field(default_factory=MomentumBlock)
+    species: list[SpeciesBlock] = Field(
+        default_factory=lambda: [SpeciesBlock(name="H1"), SpeciesBlock(name="He4", abundance=0.08)]
+    )
+    diffusion: DiffusionBlock = Field(default_factory=DiffusionBlock)
+    wind: WindBlock = Field(default_factory=WindBlock)
+    reacceleration: ReaccelerationBlock = Field(default_factory=ReaccelerationBlock)
+    gas: GasBlock = Field(default_factory=GasBlock)
+    losses: LossesBlock = Field(default_factory=LossesBlock)
+    source: SourceBlock = Field(default_factory=SourceBlock)
+    normalization: NormalizationBlock = Field(default_factory=NormalizationBlock)
+    sun: SunBlock = Field(default_factory=SunBlock)
+    modulation: ModulationBlock = Field(default_factory=ModulationBlock)
+    solver: SolverBlock = Field(default_factory=SolverBlock)
+    time: TimeBlock = Field(default_factory=TimeBlock)
+    output: OutputBlock = Field(default_factory=OutputBlock)
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def _format_error(err: ValidationError, data: dict) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(x) for x in first["loc"])
+    value = data
+    try:
+        for part in first["loc"]:
+            value = value[part]
+    except (KeyError, IndexError, TypeError):
+        value = first.get("input")
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif first["type"] == "literal_error":
+        msg = "allowed: " + first["ctx"]["expected"]
+    return f"config key {loc} = {value!r}: {msg}"
+
+
+def _parse_value(text: str):
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    """Apply ``block.key=value`` strings (values parsed as TOML, else kept as strings)."""
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r}: expected block.key=value")
+        key, text = item.split("=", 1)
+        parts = key.strip().split(".")
+        node = data
+        for part in parts[:-1]:
+            if isinstance(node, list):
+                node = node[int(part)]
+            else:
+                node = node.setdefault(part, {})
+        node[parts[-1]] = _parse_value(text.strip())
+    return data
+
+
+def config_from_dict(data: dict) -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_error(err, data)) from None
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+    """Read a TOML file (or the defaults when ``path`` is None) and apply overrides."""
+    data: dict = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {str(path)!r} not found")
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+    return config_from_dict(apply_overrides(data, overrides or []))

@@ -1,0 +1,175 @@
+"""The DMDA that splits the spatial grid across MPI ranks.
+
+Layout: space is decomposed by a DMDA of dimension 1-3; the momentum points of a cell are the
+DMDA's degrees of freedom, so a cell's whole spectrum lives on one rank and the momentum
+operators (losses, reacceleration, adiabatic term) never need communication.  Only spatial
+couplings cross ranks, through the DMDA ghost layer (width 1, box stencil for the mixed
+derivatives of the anisotropic diffusion tensor).
+
+Array convention for rank-local data: C-ordered numpy arrays of shape
+``(n_{d-1}, ..., n_1, n_0, n_p)``, i.e. the physical axis order reversed, which is PETSc's
+memory order (axis 0 fastest, the degrees of freedom innermost).  :meth:`Decomposition.to_physical`
+turns such an array into physical axis order ``(n_0, ..., n_{d-1}, n_p)``.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+from petsc4py import PETSc
+
+from ..grid import SpatialGrid
+
+
+@dataclass(frozen=True)
+class LocalBox:
+    """Cells owned by this rank: ``starts[a] <= i_a < stops[a]`` for each physical axis a."""
+
+    starts: tuple[int, ...]
+    stops: tuple[int, ...]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Owned cells per physical axis."""
+        return tuple(e - s for s, e in zip(self.starts, self.stops))
+
+    @property
+    def c_shape(self) -> tuple[int, ...]:
+        """Shape of rank-local arrays (physical axes reversed)."""
+        return tuple(reversed(self.shape))
+
+    @property
+    def ncells(self) -> int:
+        return int(np.prod(self.shape))
+
+
+class Decomposition:
+    """Owns the DMDA for a spatial grid with ``dof`` momentum points per cell."""
+
+    def __init__(self, grid: SpatialGrid, dof: int, comm=None):
+        self.grid = grid
+        self.dof = int(dof)
+        self.comm = comm if comm is not None else PETSc.COMM_WORLD
+        self.da = PETSc.DMDA().create(
+            dim=grid.dim,
+            dof=self.dof,
+            sizes=grid.shape,
+            stencil_width=1,
+            stencil_type=PETSc.DMDA.StencilType.BOX,
+            boundary_type=(PETSc.DM.BoundaryType.NONE,) * grid.dim,
+            comm=self.comm,
+        )
+        self.da.setUp()
+        ranges = self.da.getRanges()
+        self.box = LocalBox(tuple(r[0] for r in ranges), tuple(r[1] for r in ranges))
+        granges = self.da.getGhostRanges()
+        self._ghost = LocalBox(tuple(r[0] for r in granges), tuple(r[1] for r in granges))
+        self.row_start, self.row_end = self.da.createGlobalVec().getOwnershipRange()
+        self._padded_blocks = self._global_block_indices()
+
+    @property
+    def grid_unknowns(self) -> int:
+        """Global number of unknowns (cells x momentum points)."""
+        return int(np.prod(self.grid.shape)) * self.dof
+
+    # --- index maps --------------------------------------------------------------------------
+    def _global_block_indices(self) -> np.ndarray:
+        """Global (PETSc-ordered) cell indices on the owned box padded by one cell per side;
+        -1 marks cells outside the physical domain."""
+        lgmap = self.da.getLGMap()
+        g = self._ghost
+        nghost = g.ncells
+        local = np.arange(nghost, dtype=PETSc.IntType)
+        blocks = np.asarray(lgmap.applyBlock(local), dtype=np.int64).reshape(g.c_shape)
+        padded = np.full(tuple(n + 2 for n in self.box.c_shape), -1, dtype=np.int64)
+        sl = []
+        for a in reversed(range(self.grid.dim)):
+            lo = g.starts[a] - (self.box.starts[a] - 1)
+            sl.append(slice(lo, lo + g.shape[a]))
+        padded[tuple(sl)] = blocks
+        return padded
+
+    def neighbour_blocks(self, offset: tuple[int, ...]) -> np.ndarray:
+        """Global cell index of the neighbour at ``offset`` (physical axis order) of every owned
+        cell, as a rank-local C-ordered array; -1 where the neighbour is outside the domain."""
+        sl = []
+        for a in reversed(range(self.grid.dim)):
+            o = offset[a]
+            sl.append(slice(1 + o, 1 + o + self.box.shape[a]))
+        return self._padded_blocks[tuple(sl)]
+
+    # --- geometry of the owned box -------------------------------------------------------------
+    def owned_slice(self, a: int) -> slice:
+        return slice(self.box.starts[a], self.box.stops[a])
+
+    def expand(self, values: np.ndarray, a: int) -> np.ndarray:
+        """Reshape a 1D array along physical axis ``a`` to broadcast over rank-local arrays
+        (without the momentum axis)."""
+        shape = [1] * self.grid.dim
+        shape[self.grid.dim - 1 - a] = -1
+        return np.asarray(values).reshape(shape)
+
+    def local_centers(self) -> list[np.ndarray]:
+        """Owned cell centres per physical axis, each broadcastable (rank-local layout)."""
+        return [
+            self.expand(ax.centers[self.owned_slice(a)], a) for a, ax in enumerate(self.grid.axes)
+        ]
+
+    def local_cell_volumes(self) -> np.ndarray:
+        vol = np.ones(self.box.c_shape)
+        for a, ax in enumerate(self.grid.axes):
+            vol = vol * self.expand(ax.widths[self.owned_slice(a)], a)
+        return vol
+
+    # --- vectors ---------------------------------------------------------------------------------
+    def create_vec(self) -> PETSc.Vec:
+        return self.da.createGlobalVec()
+
+    def local_array(self, vec: PETSc.Vec) -> np.ndarray:
+        """Read-only view of the owned part of a global Vec, shape ``box.c_shape + (dof,)``."""
+        return vec.getArray(readonly=True).reshape(self.box.c_shape + (self.dof,))
+
+    @contextmanager
+    def writable(self, vec: PETSc.Vec):
+        """Context manager yielding a writable view of the owned part of ``vec``.
+
+        Writing through it bumps the Vec's state on exit, so PETSc's cached norms stay right
+        (a plain ``getArray()`` write would leave a stale cached norm)."""
+        with vec as arr:
+            yield arr.reshape(self.box.c_shape + (self.dof,))
+
+    def to_physical(self, local: np.ndarray) -> np.ndarray:
+        """Rank-local array (reversed axes) to physical axis order (axes first, extra last)."""
+        d = self.grid.dim
+        extra = local.ndim - d
+        perm = tuple(reversed(range(d))) + tuple(range(d, d + extra))
+        return local.transpose(perm)
+
+    def from_physical(self, phys: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(self.to_physical(phys))
+
+    def global_slices(self) -> tuple[slice, ...]:
+        """Slices of the owned box in a global array in physical axis order."""
+        return tuple(self.owned_slice(a) for a in range(self.grid.dim))
+
+    def gather_to_all(self, local: np.ndarray) -> np.ndarray:
+        """Full global array (physical order) on every rank. For small diagnostics and tests."""
+        from mpi4py import MPI
+
+        comm = self.comm.tompi4py()
+        phys = self.to_physical(local)
+        extra = phys.shape[self.grid.dim :]
+        full = np.zeros(self.grid.shape + extra)
+        full[self.global_slices()] = phys
+        comm.Allreduce(MPI.IN_PLACE, full, op=MPI.SUM)
+        return full
+
+    def halo_exchange(self, vec: PETSc.Vec) -> np.ndarray:
+        """Owned values plus one ghost layer (DMDA global-to-local), rank-local layout."""
+        loc = self.da.createLocalVec()
+        self.da.globalToLocal(vec, loc)
+        arr = loc.getArray().reshape(self._ghost.c_shape + (self.dof,)).copy()
+        loc.destroy()
+        return arr

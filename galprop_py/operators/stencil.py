@@ -1,0 +1,134 @@
+"""Rank-local rows of a linear transport operator in stencil form, turned into a PETSc matrix.
+
+Every physical operator adds coefficients to a :class:`StencilSystem`; the system knows, for
+each owned (cell, momentum) row, the coefficient on the same unknown (``diag``), on the same
+momentum at a spatial neighbour (``spatial[offset]``) and on the neighbouring momenta of the
+same cell (``p_lower``/``p_upper``).  The sign convention is that of the operator ``A`` in
+
+    d psi / dt = -A psi + S,        steady state:  A psi = S,
+
+so loss-like terms add positive diagonal entries.  Conversion to PETSc (:meth:`to_petsc`)
+uses the DMDA's global numbering; neighbours outside the physical domain get column -1,
+which PETSc ignores.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from petsc4py import PETSc
+
+from ..decomposition import Decomposition
+
+
+class StencilSystem:
+    def __init__(self, decomp: Decomposition):
+        self.decomp = decomp
+        self.shape = decomp.box.c_shape + (decomp.dof,)
+        self.diag = np.zeros(self.shape)
+        self.spatial: dict[tuple[int, ...], np.ndarray] = {}
+        self.p_lower = np.zeros(self.shape)  # coefficient on psi[k-1]
+        self.p_upper = np.zeros(self.shape)  # coefficient on psi[k+1]
+
+    def add_spatial(self, offset: tuple[int, ...], coeff: np.ndarray) -> None:
+        """Add ``coeff`` (broadcastable to the local row shape) to the neighbour at ``offset``
+        (physical axis order). A zero offset adds to the diagonal."""
+        offset = tuple(int(o) for o in offset)
+        if not any(offset):
+            self.diag += coeff
+            return
+        if offset not in self.spatial:
+            self.spatial[offset] = np.zeros(self.shape)
+        self.spatial[offset] += coeff
+
+    def copy(self) -> StencilSystem:
+        new = StencilSystem(self.decomp)
+        new.diag = self.diag.copy()
+        new.spatial = {k: v.copy() for k, v in self.spatial.items()}
+        new.p_lower = self.p_lower.copy()
+        new.p_upper = self.p_upper.copy()
+        return new
+
+    def scaled_plus_diagonal(self, scale: float, shift: float) -> StencilSystem:
+        """The system ``shift * I + scale * A`` (for implicit time steps)."""
+        new = StencilSystem(self.decomp)
+        new.diag = shift + scale * self.diag
+        new.spatial = {k: scale * v for k, v in self.spatial.items()}
+        new.p_lower = scale * self.p_lower
+        new.p_upper = scale * self.p_upper
+        return new
+
+    def apply_local(self, psi_ghosted: np.ndarray) -> np.ndarray:
+        """A psi for the owned rows, given psi with a one-cell ghost layer (rank-local layout).
+        Used by diagnostics that need the operator without a PETSc matrix."""
+        d = self.decomp.grid.dim
+        box = self.decomp.box
+        ghost = self.decomp._ghost
+        core = []
+        for ax in reversed(range(d)):
+            lo = box.starts[ax] - ghost.starts[ax]
+            core.append((lo, box.shape[ax]))
+
+        def view(offset):
+            sl = []
+            for j, ax in enumerate(reversed(range(d))):
+                lo, n = core[j]
+                sl.append(slice(lo + offset[ax], lo + offset[ax] + n))
+            return psi_ghosted[tuple(sl)]
+
+        centre = view((0,) * d)
+        out = self.diag * centre
+        for off, c in self.spatial.items():
+            out += c * view(off)
+        out[..., 1:] += self.p_lower[..., 1:] * centre[..., :-1]
+        out[..., :-1] += self.p_upper[..., :-1] * centre[..., 1:]
+        return out
+
+    # --- PETSc ------------------------------------------------------------------------------------
+    def _slots(self):
+        """(column, value) arrays per stencil slot, flattened over the owned rows."""
+        dec = self.decomp
+        npts = dec.dof
+        k = np.arange(npts, dtype=np.int64)
+        own = dec.neighbour_blocks((0,) * dec.grid.dim)[..., None] * npts
+        yield (own + k).reshape(-1), self.diag.reshape(-1)
+        for off, vals in self.spatial.items():
+            if not np.any(vals):
+                continue
+            blocks = dec.neighbour_blocks(off)[..., None]
+            cols = np.where(blocks >= 0, blocks * npts + k, -1)
+            cols = np.where(vals != 0.0, cols, -1)
+            yield cols.reshape(-1), vals.reshape(-1)
+        if np.any(self.p_lower[..., 1:]):
+            cols = np.broadcast_to(np.where(k > 0, own + k - 1, -1), self.shape)
+            yield cols.reshape(-1), self.p_lower.reshape(-1)
+        if np.any(self.p_upper[..., :-1]):
+            cols = np.broadcast_to(np.where(k < npts - 1, own + k + 1, -1), self.shape)
+            yield cols.reshape(-1), self.p_upper.reshape(-1)
+
+    def to_petsc(self, mat: PETSc.Mat | None = None) -> PETSc.Mat:
+        """Assemble (or refill, when ``mat`` has the same pattern) the parallel AIJ matrix."""
+        dec = self.decomp
+        slots = list(self._slots())
+        nrows = slots[0][0].size
+        cols = np.empty((nrows, len(slots)), dtype=PETSc.IntType)
+        vals = np.empty((nrows, len(slots)), dtype=PETSc.ScalarType)
+        for j, (c, v) in enumerate(slots):
+            cols[:, j] = c
+            vals[:, j] = v
+        if mat is None:
+            rstart, rend = dec.row_start, dec.row_end
+            valid = cols >= 0
+            diag_block = valid & (cols >= rstart) & (cols < rend)
+            d_nnz = diag_block.sum(axis=1).astype(PETSc.IntType)
+            o_nnz = (valid.sum(axis=1) - d_nnz).astype(PETSc.IntType)
+            nglobal = dec.grid_unknowns
+            mat = PETSc.Mat().createAIJ(
+                size=((nrows, nglobal), (nrows, nglobal)), nnz=(d_nnz, o_nnz), comm=dec.comm
+            )
+            mat.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, True)
+        else:
+            mat.zeroEntries()
+        indptr = np.arange(0, nrows * len(slots) + 1, len(slots), dtype=PETSc.IntType)
+        mat.setValuesCSR(indptr, cols.reshape(-1), vals.reshape(-1), addv=PETSc.InsertMode.ADD_VALUES)
+        mat.assemble()
+        return mat
