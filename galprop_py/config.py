@@ -86,6 +86,13 @@ class SpeciesBlock(Block):
     name: str
     abundance: float = Field(1.0, ge=0, description="source abundance relative to H1 at the reference rigidity")
     injection: InjectionBlock = Field(default_factory=InjectionBlock)
+    sigma_inelastic_mb: float | None = Field(
+        None, gt=0, description="constant total inelastic cross section on H (overrides tables)"
+    )
+    parents: dict[str, float] = Field(
+        default_factory=dict,
+        description="production cross sections [mb] from parent species (overrides tables)",
+    )
 
 
 class DiffusionBlock(Block):

@@ -71,7 +71,7 @@ class FieldOnGrid:
     def __post_init__(self) -> None:
         n_axes = {"cartesian": 3, "cylindrical": 2}.get(self.geometry)
         if n_axes is None:
-            raise ValueError(f"geometry must be 'cartesian' or 'cylindrical', not {self.geometry!r}")
+            raise ValueError(f"geometry must be cartesian or cylindrical, not {self.geometry!r}")
         if len(self.coords_cm) != n_axes:
             raise ValueError(f"{self.geometry} grids need {n_axes} coordinate arrays")
         shape = tuple(len(c) for c in self.coords_cm)
@@ -136,16 +136,12 @@ def _directional_derivative(b: NDArray, a: NDArray, fg: FieldOnGrid) -> NDArray:
     """``(b . grad) a`` for vector fields ``a``, ``b`` (physical components)."""
     c = fg.coords_cm
     if fg.geometry == "cartesian":
-        return np.stack(
-            [sum(b[j] * _partial(a[i], c, j) for j in range(3)) for i in range(3)]
-        )
+        return np.stack([sum(b[j] * _partial(a[i], c, j) for j in range(3)) for i in range(3)])
     r = c[0][:, np.newaxis]
     d_r = [_partial(a[i], c, 0) for i in range(3)]
     d_z = [_partial(a[i], c, 1) for i in range(3)]
     plain = [b[0] * d_r[i] + b[2] * d_z[i] for i in range(3)]
-    return np.stack(
-        [plain[0] - b[1] * a[1] / r, plain[1] + b[1] * a[0] / r, plain[2]]
-    )
+    return np.stack([plain[0] - b[1] * a[1] / r, plain[1] + b[1] * a[0] / r, plain[2]])
 
 
 def _curl(a: NDArray, fg: FieldOnGrid) -> NDArray:

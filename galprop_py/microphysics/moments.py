@@ -187,9 +187,7 @@ def mean_speed_cm_s(
     return flux_speed / number_density(f, p)
 
 
-def power_law_number_density(
-    amplitude: float, index: float, p1_gev: float, p2_gev: float
-) -> float:
+def power_law_number_density(amplitude: float, index: float, p1_gev: float, p2_gev: float) -> float:
     """Closed-form ``n`` of ``f = A p^-s`` for ``p1 <= p <= p2`` [cm^-3].
 
     ``n = 4 pi A (p2^(3-s) - p1^(3-s)) / (3 - s)``, and ``4 pi A ln(p2/p1)`` for ``s = 3``.

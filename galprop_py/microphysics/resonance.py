@@ -20,12 +20,14 @@ The sharp resonance ``pi delta(omega - k_par v mu - n Omega)`` of quasi-linear t
 broadened when the orbit or the wave decorrelates at a rate ``Gamma``; integrating the
 correlation ``cos(a t) exp(-Gamma t)`` over time gives the Lorentzian
 ``Gamma / (a^2 + Gamma^2)`` (:func:`resonance_function`), which tends to ``pi delta(a)`` as
-``Gamma -> 0`` (Völk 1973, Ap&SS 25, 471; Yan & Lazarian 2008, ApJ 673, 942).
+``Gamma -> 0`` (Völk 1973, Ap&SS 25, 471); a Gaussian decorrelation gives a Gaussian profile
+(Yan & Lazarian 2008, ApJ 673, 942).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -34,6 +36,7 @@ from .mhd_waves import MODES, Mode, polarisation
 
 GYRORESONANCE = "gyroresonance"
 TRANSIT_TIME_DAMPING = "transit_time_damping"
+ResonanceShape = Literal["lorentzian", "gaussian"]
 
 
 def resonant_parallel_wavenumber(
@@ -80,12 +83,33 @@ def landau_resonant_mu(wave_parallel_speed_cm_s: ArrayLike, speed_cm_s: float) -
     return np.where(np.abs(mu) <= 1.0, mu, np.nan)
 
 
-def resonance_function(mismatch_rad_s: ArrayLike, width_rad_s: ArrayLike) -> NDArray:
-    """Broadened resonance ``Gamma / (a^2 + Gamma^2)`` [s], the time integral of
-    ``cos(a t) exp(-Gamma t)``; its integral over ``a`` is ``pi`` for any ``Gamma > 0``."""
+def resonance_function(
+    mismatch_rad_s: ArrayLike,
+    width_rad_s: ArrayLike,
+    shape: ResonanceShape = "lorentzian",
+) -> NDArray[np.float64]:
+    """Broadened resonance [s]; its integral over the mismatch ``a`` is ``pi`` for any width.
+
+    Parameters
+    ----------
+    mismatch_rad_s : array_like
+        ``a = k_par v mu - omega + n Omega`` [rad/s].
+    width_rad_s : array_like
+        Decorrelation rate ``Gamma > 0`` [rad/s].
+    shape : {"lorentzian", "gaussian"}
+        ``"lorentzian"``: ``Gamma / (a^2 + Gamma^2)``, the time integral of
+        ``cos(a t) exp(-Gamma t)`` (exponential decorrelation; Völk 1973).
+        ``"gaussian"``: ``(sqrt(pi) / Gamma) exp(-a^2 / Gamma^2)``, the time integral of
+        ``cos(a t) exp(-Gamma^2 t^2 / 4)`` (a Gaussian spread of parallel speeds, the form of
+        Yan & Lazarian 2008); its tails fall off much faster.
+    """
     a = np.asarray(mismatch_rad_s, dtype=float)
     g = np.asarray(width_rad_s, dtype=float)
-    return g / (a * a + g * g)
+    if shape == "lorentzian":
+        return g / (a * a + g * g)
+    if shape == "gaussian":
+        return math.sqrt(math.pi) / g * np.exp(-((a / g) ** 2))
+    raise ValueError(f"shape must be 'lorentzian' or 'gaussian', not {shape!r}")
 
 
 def can_resonate(

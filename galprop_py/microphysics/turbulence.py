@@ -103,8 +103,8 @@ class TurbulenceSpectrum:
         if self.dissipation_index is None:
             e = np.where(k > k2, 0.0, e)
         else:
-            with np.errstate(divide="ignore", over="ignore"):
-                e = np.where(k > k2, k2**-q * (np.maximum(k, k2) / k2) ** -self.dissipation_index, e)
+            steep = k2**-q * (np.maximum(k, k2) / k2) ** -self.dissipation_index
+            e = np.where(k > k2, steep, e)
         return self.normalisation * e
 
     @property

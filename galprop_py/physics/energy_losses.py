@@ -28,22 +28,23 @@ Electrons and positrons
     * ionisation: Moller stopping formula (Rohrlich & Carlson 1954; ICRU Report 37; PDG
       review "Passage of particles through matter"), whose ultrarelativistic limit is the
       ``2 pi r_e^2 c m_e c^2 n (3 ln gamma + 19.8)`` of Ginzburg (1979) and Longair (2011,
-      High Energy Astrophysics, ch. 6).  Positrons use it too (Bhabha differs by a few %).
+      High Energy Astrophysics).  Positrons use it too (Bhabha differs by a few %).
     * bremsstrahlung on neutral H and He: the smaller of the unscreened limit
       ``4 alpha r_e^2 c T Z(Z+1) (ln 2 gamma - 1/3)`` (Blumenthal & Gould 1970, RMP 42, 237)
       and the complete-screening limit ``4 alpha r_e^2 c T [Z^2 (L_rad - f(Z)) + Z L'_rad +
       (Z^2 + Z)/18]`` (Tsai 1974, RMP 46, 815; PDG).  They meet at gamma ~ 230 (H), ~ 120
-      (He); near there this overestimates the partial-screening rate by <~15%.
+      (He); the partial-screening rate lies below both near there, so this overestimates
+      it by of order 10% over gamma ~ 30-3000 (not quantified here: no phi(Delta) table).
     * synchrotron (isotropic pitch angles) and Thomson inverse Compton:
       ``(4/3) sigma_T c U gamma^2 beta^2`` (B7: b0 = 1.02e-16 (U / eV cm^-3) GeV^-1 s^-1).
     * inverse Compton on black/grey-body fields with Klein-Nishina suppression: the exact
       angle-averaged rate on isotropic photons (Jones 1968, Phys. Rev. 167, 1159;
-      Blumenthal & Gould 1970, eq. 2.48, for gamma >> 1) integrated over a Planck spectrum
+      Blumenthal & Gould 1970, for gamma >> 1) integrated over a Planck spectrum
       of temperature T, scaled to the field's energy density U:
       ``(4/3) sigma_T c U gamma^2 beta^2 G(4 gamma k T / m_e c^2)``.  G is tabulated once
       by quadrature (no fitting formula); G -> 1 in the Thomson regime and, for b >> 1, to
       the extreme-KN limit ``45 (ln b - 5/6 - C_E - C_l) / (4 pi^2 b^2)`` (Blumenthal &
-      Gould 1970, eq. 2.59), used beyond the table.
+      Gould 1970), used beyond the table.
 """
 
 from __future__ import annotations
@@ -121,18 +122,6 @@ def _bethe_log(bg2, q_max, i_gev):
 
 
 @njit(cache=True)
-def _nucleus_ionisation_rate(p, mass, charge, mass_number, n_h, f_he):
-    if p <= 0.0 or n_h <= 0.0:
-        return 0.0
-    bg2 = (p / mass) ** 2
-    gamma = math.sqrt(1.0 + bg2)
-    beta = math.sqrt(bg2) / gamma
-    q_max = 2.0 * M_E_GEV * bg2 / (1.0 + 2.0 * gamma * M_E_GEV / (mass_number * M_P_GEV))
-    electrons = _bethe_log(bg2, q_max, I_H_GEV) + 2.0 * f_he * _bethe_log(bg2, q_max, I_HE_GEV)
-    return _TWO_PI_RE2_C_MEC2 * charge * charge * n_h * electrons / beta
-
-
-@njit(cache=True)
 def _nucleus_coulomb_rate(p, mass, charge, n_e, t_e_kelvin):
     if p <= 0.0 or n_e <= 0.0:
         return 0.0
@@ -148,33 +137,6 @@ def _nucleus_coulomb_rate(p, mass, charge, n_e, t_e_kelvin):
         2.0 * _TWO_PI_RE2_C_MEC2 * charge * charge * n_e * ln_lambda * beta * beta
         / (x_m**3 + beta**3)
     )
-
-
-@njit(cache=True)
-def _electron_ionisation_rate(p, n_h, f_he):
-    if p <= 0.0 or n_h <= 0.0:
-        return 0.0
-    e = math.sqrt(p * p + M_E_GEV * M_E_GEV)
-    tau = p * p / (e + M_E_GEV) / M_E_GEV  # kinetic energy / m_e c^2
-    beta2 = (p / e) ** 2
-    f_moller = 1.0 - beta2 + (tau * tau / 8.0 - (2.0 * tau + 1.0) * _LN2) / (tau + 1.0) ** 2
-    t3 = tau * tau * (tau + 2.0) / 2.0
-    b_h = max(math.log(t3 * (M_E_GEV / I_H_GEV) ** 2) + f_moller, 0.0)
-    b_he = max(math.log(t3 * (M_E_GEV / I_HE_GEV) ** 2) + f_moller, 0.0)
-    total = b_h + 2.0 * f_he * b_he
-    return _TWO_PI_RE2_C_MEC2 * n_h * total / math.sqrt(beta2)
-
-
-@njit(cache=True)
-def _electron_bremsstrahlung_rate(p, n_h, f_he):
-    if p <= 0.0 or n_h <= 0.0:
-        return 0.0
-    e = math.sqrt(p * p + M_E_GEV * M_E_GEV)
-    t_kin = p * p / (e + M_E_GEV)
-    weak = math.log(2.0 * e / M_E_GEV) - 1.0 / 3.0  # per Z(Z+1)
-    rate_h = min(2.0 * weak, BREMS_STRONG_H)
-    rate_he = min(6.0 * weak, BREMS_STRONG_HE)
-    return _FOUR_ALPHA_RE2_C * t_kin * n_h * (rate_h + f_he * rate_he)
 
 
 @njit(cache=True)
@@ -207,8 +169,17 @@ def kn_planck_factor_kernel(b, ln_g_table, out):
 @njit(cache=True)
 def nucleus_ionisation_kernel(p, mass, charge, mass_number, n_h, f_he, out):
     """Fill ``out`` with the H + He ionisation loss rate [GeV/s] at momenta ``p``."""
+    m_nucleus = mass_number * M_P_GEV  # Q_max as in B11
     for j in range(p.shape[0]):
-        out[j] = _nucleus_ionisation_rate(p[j], mass, charge, mass_number, n_h, f_he)
+        if p[j] <= 0.0 or n_h <= 0.0:
+            out[j] = 0.0
+            continue
+        bg2 = (p[j] / mass) ** 2
+        gamma = math.sqrt(1.0 + bg2)
+        q_max = 2.0 * M_E_GEV * bg2 / (1.0 + 2.0 * gamma * M_E_GEV / m_nucleus)
+        electrons = _bethe_log(bg2, q_max, I_H_GEV) + 2.0 * f_he * _bethe_log(bg2, q_max,
+                                                                               I_HE_GEV)
+        out[j] = _TWO_PI_RE2_C_MEC2 * charge * charge * n_h * electrons * gamma / math.sqrt(bg2)
     return out
 
 
@@ -224,7 +195,17 @@ def nucleus_coulomb_kernel(p, mass, charge, n_e, t_e_kelvin, out):
 def electron_ionisation_kernel(p, n_h, f_he, out):
     """Fill ``out`` with the electron ionisation loss rate [GeV/s] on neutral H + He."""
     for j in range(p.shape[0]):
-        out[j] = _electron_ionisation_rate(p[j], n_h, f_he)
+        if p[j] <= 0.0 or n_h <= 0.0:
+            out[j] = 0.0
+            continue
+        e = math.sqrt(p[j] * p[j] + M_E_GEV * M_E_GEV)
+        tau = p[j] * p[j] / (e + M_E_GEV) / M_E_GEV  # kinetic energy / m_e c^2
+        beta2 = (p[j] / e) ** 2
+        f_moller = 1.0 - beta2 + (tau * tau / 8.0 - (2.0 * tau + 1.0) * _LN2) / (tau + 1.0) ** 2
+        t3 = tau * tau * (tau + 2.0) / 2.0
+        b_h = max(math.log(t3 * (M_E_GEV / I_H_GEV) ** 2) + f_moller, 0.0)
+        b_he = max(math.log(t3 * (M_E_GEV / I_HE_GEV) ** 2) + f_moller, 0.0)
+        out[j] = _TWO_PI_RE2_C_MEC2 * n_h * (b_h + 2.0 * f_he * b_he) / math.sqrt(beta2)
     return out
 
 
@@ -232,7 +213,12 @@ def electron_ionisation_kernel(p, n_h, f_he, out):
 def electron_bremsstrahlung_kernel(p, n_h, f_he, out):
     """Fill ``out`` with the electron bremsstrahlung loss rate [GeV/s] on neutral H + He."""
     for j in range(p.shape[0]):
-        out[j] = _electron_bremsstrahlung_rate(p[j], n_h, f_he)
+        e = math.sqrt(p[j] * p[j] + M_E_GEV * M_E_GEV)
+        t_kin = p[j] * p[j] / (e + M_E_GEV)
+        weak = math.log(2.0 * e / M_E_GEV) - 1.0 / 3.0  # unscreened, per Z(Z+1)
+        rate_h = min(2.0 * weak, BREMS_STRONG_H)
+        rate_he = min(6.0 * weak, BREMS_STRONG_HE)
+        out[j] = _FOUR_ALPHA_RE2_C * t_kin * max(n_h, 0.0) * (rate_h + f_he * rate_he)
     return out
 
 
@@ -277,13 +263,11 @@ def electron_total_grid_kernel(p, n_h, f_he, u_b, temperatures_k, energy_densiti
     has shape (ncell, nfield))."""
     npt = p.shape[0]
     nfield = temperatures_k.shape[0]
-    gas = np.empty(npt)
+    gas = electron_ionisation_kernel(p, 1.0, f_he, np.empty(npt))
+    gas += electron_bremsstrahlung_kernel(p, 1.0, f_he, np.empty(npt))
     thomson = np.empty(npt)
     kn = np.empty((nfield, npt))
     for j in range(npt):
-        gas[j] = _electron_ionisation_rate(p[j], 1.0, f_he) + _electron_bremsstrahlung_rate(
-            p[j], 1.0, f_he
-        )
         thomson[j] = _THOMSON_RATE * (p[j] / M_E_GEV) ** 2
         gamma = math.sqrt(p[j] * p[j] + M_E_GEV * M_E_GEV) / M_E_GEV
         for k in range(nfield):
@@ -339,9 +323,7 @@ def klein_nishina_planck_factor(b: ArrayLike) -> np.ndarray:
     return _apply(kn_planck_factor_kernel, b, kn_planck_table())
 
 
-# --- numpy wrappers ----------------------------------------------------------------------
-# Common parameters: p, momentum per particle [GeV/c] (any shape; the result has its shape);
-# n_h, neutral H atoms [cm^-3]; f_he = n_He / n_H.  Every function returns -dT/dt [GeV/s].
+# --- numpy wrappers: p [GeV/c] of any shape; the result [GeV/s] has its shape -----------
 def _apply(kernel, p: ArrayLike, *args) -> np.ndarray:
     arr = np.asarray(p, dtype=np.float64)
     flat = np.ascontiguousarray(arr.ravel())

@@ -1,0 +1,90 @@
+"""Command line: ``galprop-py run [CONFIG] [block.key=value ...] [-petsc_option value ...]``.
+
+Examples::
+
+    mpirun -n 2 galprop-py run                          # the default Milky Way model
+    galprop-py run my.toml diffusion.delta=0.45 -steady_ksp_monitor
+    galprop-py run my.toml --restart output/checkpoint.h5
+    galprop-py config [CONFIG]                          # print the resolved config (TOML-ish)
+
+Arguments starting with a single ``-`` that are not options of this command go to PETSc
+(``-steady_ksp_type gmres``, ``-log_view``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from importlib import resources
+
+DEFAULT_CONFIG = "milky_way.toml"
+
+
+def _default_config_path():
+    return resources.files("galprop_py.models") / DEFAULT_CONFIG
+
+
+def _split_petsc(argv):
+    """Separate PETSc options (``-name [value]``) from ours."""
+    ours, petsc = [], []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a.startswith("-") and not a.startswith("--") and len(a) > 1 and not a[1].isdigit():
+            petsc.append(a)
+            if i + 1 < len(argv) and not argv[i + 1].startswith("-"):
+                if "=" not in argv[i + 1] and not argv[i + 1].endswith(".toml"):
+                    petsc.append(argv[i + 1])
+                    i += 1
+        else:
+            ours.append(a)
+        i += 1
+    return ours, petsc
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ours, petsc_args = _split_petsc(argv)
+    parser = argparse.ArgumentParser(prog="galprop-py", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run", help="run a model (default: the Milky Way model)")
+    p_run.add_argument("config", nargs="?", help="TOML config (default: built-in Milky Way)")
+    p_run.add_argument("overrides", nargs="*", help="block.key=value overrides")
+    p_run.add_argument("--restart", help="checkpoint file to continue from")
+    p_run.add_argument("--no-progress", action="store_true")
+    p_cfg = sub.add_parser("config", help="print the resolved configuration as JSON")
+    p_cfg.add_argument("config", nargs="?")
+    p_cfg.add_argument("overrides", nargs="*")
+    args = parser.parse_args(ours)
+    if args.config and "=" in args.config:
+        args.overrides.insert(0, args.config)
+        args.config = None
+
+    import petsc4py
+
+    petsc4py.init([sys.argv[0]] + petsc_args)
+
+    from .config import ConfigError, load_config
+    from .solvers.petsc import SolverError
+
+    path = args.config or str(_default_config_path())
+    try:
+        cfg = load_config(path, args.overrides)
+        if args.command == "config":
+            print(json.dumps(cfg.dump(), indent=2))
+            return 0
+        from .run import run
+
+        run(cfg, restart=args.restart, progress=not args.no_progress)
+    except (ConfigError, SolverError, FileNotFoundError, NotImplementedError, ValueError) as exc:
+        from mpi4py import MPI
+
+        if MPI.COMM_WORLD.rank == 0:
+            print(f"galprop-py: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

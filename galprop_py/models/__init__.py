@@ -1,0 +1,1 @@
+"""Models: turn a validated config into grids and per-species transport coefficients."""

@@ -1,0 +1,284 @@
+"""Build grids and per-species transport coefficients from a :class:`~galprop_py.config.Config`.
+
+This is the one place where config units become solver units (via :mod:`galprop_py.units`)
+and where the physical ingredients (gas, sources, diffusion law, losses, cross sections) are
+combined into :class:`~galprop_py.operators.base.SpeciesCoefficients`.
+
+Diffusion law (GALPROP convention): D(R) = D0 beta^eta (R / R0)^delta, with optional breaks
+above which the slope changes to the listed ``deltas_above`` (continuous at each break).
+Reacceleration: D_pp = 4 p^2 v_A^2 / (3 delta (4 - delta^2) (4 - delta) D) (Seo & Ptuskin 1994).
+Wind: u_z = sign(z) (v0 + dv/dz |z|) (radial for the spherical geometry).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import units
+from ..config import Config
+from ..grid import MomentumGrid, SpatialGrid, make_spatial_grid
+from ..operators.base import DiffusionTensor, SeparableField, SpeciesCoefficients
+from ..physics import cross_sections, energy_losses, injection, kinematics
+from ..physics.species import Species, species_from_name
+from . import gas
+
+REFERENCE_RIGIDITY_GV = 10.0  # where source abundances are defined
+
+
+# --- grids -------------------------------------------------------------------------------------
+def build_spatial_grid(cfg: Config) -> SpatialGrid:
+    g = cfg.grid
+    geo = g.geometry
+    if geo == "slab1d":
+        ext, cells = {"z": (-g.z_max_kpc, g.z_max_kpc)}, {"z": g.n_z}
+    elif geo == "spherical1d":
+        ext, cells = {"r": (0.0, g.r_max_kpc)}, {"r": g.n_r}
+    elif geo == "cylindrical2d":
+        ext = {"r": (0.0, g.r_max_kpc), "z": (-g.z_max_kpc, g.z_max_kpc)}
+        cells = {"r": g.n_r, "z": g.n_z}
+    else:
+        ext = {
+            "x": (-g.x_max_kpc, g.x_max_kpc),
+            "y": (-g.y_max_kpc, g.y_max_kpc),
+            "z": (-g.z_max_kpc, g.z_max_kpc),
+        }
+        cells = {"x": g.n_x, "y": g.n_y, "z": g.n_z}
+    return make_spatial_grid(geo, ext, cells, g.boundaries)
+
+
+def build_momentum_grid(cfg: Config) -> MomentumGrid:
+    m = cfg.momentum
+    return MomentumGrid.log_spaced(m.axis, m.min, m.max, m.n)
+
+
+def ordered_species(cfg: Config) -> list[Species]:
+    """Species of the config, heaviest first (parents are solved before their fragments)."""
+    species = []
+    for block in cfg.species:
+        try:
+            species.append(species_from_name(block.name))
+        except ValueError as exc:
+            raise ValueError(f"config key species.name = {block.name!r}: {exc}") from None
+    return sorted(species, key=lambda s: (-s.mass_number, -abs(s.charge), s.name))
+
+
+# --- geometry helpers -------------------------------------------------------------------------
+def galactic_rz(coords, geometry: str, sun_r: float):
+    """Galactocentric cylindrical (r, z) of grid coordinates, for gas and source profiles."""
+    if geometry == "cylindrical2d":
+        return coords[0], coords[1]
+    if geometry == "cartesian3d":
+        return np.hypot(coords[0], coords[1]), coords[2]
+    if geometry == "slab1d":
+        return np.full_like(np.asarray(coords[0], float), sun_r), coords[0]
+    return coords[0], np.zeros_like(np.asarray(coords[0], float))  # spherical: radius, z = 0
+
+
+def z_axis_index(geometry: str) -> int | None:
+    return {"slab1d": 0, "cylindrical2d": 1, "cartesian3d": 2}.get(geometry)
+
+
+def _cell_average_delta(z, dz):
+    """Cell average of delta(z) on a uniform grid of spacing dz (split if 0 is on a face)."""
+    lo, hi = z - 0.5 * dz, z + 0.5 * dz
+    inside = (lo < -1e-12 * dz) & (hi > 1e-12 * dz)
+    on_face = np.isclose(lo, 0.0, atol=1e-12 * dz) | np.isclose(hi, 0.0, atol=1e-12 * dz)
+    return inside / dz + on_face / (2.0 * dz)
+
+
+class GalaxyModel:
+    """Everything position-dependent of a config: gas, sources, wind, diffusion law."""
+
+    def __init__(self, cfg: Config, grid: SpatialGrid, momentum: MomentumGrid):
+        self.cfg = cfg
+        self.grid = grid
+        self.momentum = momentum
+        self.species = ordered_species(cfg)
+        self.blocks = {b.name: b for b in cfg.species}
+        self._by_name = {s.name: s for s in self.species}
+
+    # --- fields of position --------------------------------------------------------------------
+    def gas_density(self, coords):
+        """H nuclei in neutral gas [cm^-3]."""
+        g = self.cfg.gas
+        r, z = galactic_rz(coords, self.grid.geometry, self.cfg.sun.r_kpc)
+        if g.model == "none":
+            return np.zeros(np.broadcast_shapes(np.shape(r), np.shape(z)))
+        if g.model == "uniform":
+            if z_axis_index(self.grid.geometry) is None:
+                return np.full(np.broadcast_shapes(np.shape(r), np.shape(z)), g.n_h_cm3)
+            zz = np.broadcast_to(z, np.broadcast_shapes(np.shape(r), np.shape(z)))
+            return np.where(np.abs(zz) <= g.disc_half_thickness_kpc, g.n_h_cm3, 0.0)
+        return gas.n_h_nuclei(r, z)
+
+    def source_profile(self, coords):
+        s = self.cfg.source
+        r, z = galactic_rz(coords, self.grid.geometry, self.cfg.sun.r_kpc)
+        shape = np.broadcast_shapes(*[np.shape(c) for c in coords])
+        if s.profile == "uniform":
+            return np.ones(shape)
+        if s.profile == "gaussian":
+            d2 = sum(np.asarray(c, float) ** 2 for c in coords)
+            return np.broadcast_to(np.exp(-0.5 * d2 / s.sigma_kpc**2), shape)
+        zi = z_axis_index(self.grid.geometry)
+        if s.profile == "thin_disc":
+            if zi is None:
+                raise ValueError("source.profile = 'thin_disc' needs a grid with a z axis")
+            dz = self.grid.axes[zi].edges[1] - self.grid.axes[zi].edges[0]
+            return np.broadcast_to(_cell_average_delta(np.asarray(z, float), dz), shape)
+        prof = injection.pulsar_snr_profile(r, z, z_scale=s.z_scale_kpc, r_max=s.r_max_kpc)
+        return np.broadcast_to(prof, shape)
+
+    def wind(self, axis: int, coords):
+        w = self.cfg.wind
+        v0 = units.velocity_to_internal(w.v0_km_s)
+        dvdz = units.velocity_to_internal(w.dv_dz_km_s_kpc)
+        geo = self.grid.geometry
+        target = 0 if geo == "spherical1d" else z_axis_index(geo)
+        if axis != target:
+            return 0.0
+        x = np.asarray(coords[axis], float)
+        return np.sign(x) * (v0 + dvdz * np.abs(x))
+
+    # --- momentum laws ----------------------------------------------------------------------
+    def diffusion_law(self, species: Species, p: np.ndarray) -> np.ndarray:
+        """D(p) [kpc^2/Myr] of the config's rigidity law."""
+        d = self.cfg.diffusion
+        rig = kinematics.rigidity(p, species.charge)
+        beta = kinematics.beta(p, species.mass)
+        log_d = np.log(d.d0_cm2_s) + d.delta * np.log(rig / d.r0_gv)
+        slope = d.delta
+        for rb, new in zip(d.breaks_gv, d.deltas_above):
+            log_d = log_d + (new - slope) * np.log(np.maximum(rig / rb, 1.0))
+            slope = new
+        return units.diffusion_to_internal(beta**d.eta * np.exp(log_d))
+
+    def coefficients(self, species: Species) -> SpeciesCoefficients:
+        cfg = self.cfg
+        p = self.momentum.momentum(species)
+        pe = self.momentum.momentum_edges(species)
+        d_centres = self.diffusion_law(species, p)
+        tensor = DiffusionTensor(kappa_par=d_centres)
+        if cfg.diffusion.model == "anisotropic":
+            direction = np.asarray(cfg.diffusion.field_direction, float)
+            direction = direction / np.linalg.norm(direction)
+            tensor = DiffusionTensor(
+                kappa_par=d_centres,
+                kappa_perp=cfg.diffusion.kperp_over_kpar * d_centres,
+                field_direction=lambda coords, b=direction: tuple(b),
+            )
+        elif cfg.diffusion.model == "quasilinear":
+            raise NotImplementedError(
+                "diffusion.model = 'quasilinear' is not available yet; use 'scalar' or "
+                "'anisotropic'"
+            )
+        coeffs = SpeciesCoefficients(species, p, pe, diffusion=tensor)
+        if cfg.wind.v0_km_s > 0 or cfg.wind.dv_dz_km_s_kpc > 0:
+            coeffs.wind = self.wind
+        va = units.velocity_to_internal(cfg.reacceleration.v_alfven_km_s)
+        if va > 0:
+            delta = cfg.diffusion.delta
+            w = 4.0 / (3.0 * delta * (4.0 - delta**2) * (4.0 - delta))
+            dpp = w * pe**2 * va**2 / self.diffusion_law(species, pe)
+            coeffs.momentum_diffusion = SeparableField().add(None, dpp)
+        coeffs.energy_loss = self._energy_losses(species, pe)
+        coeffs.catastrophic = self._catastrophic(species, p)
+        coeffs.source = self._primary_source(species, p)
+        return coeffs
+
+    def _energy_losses(self, species: Species, pe: np.ndarray) -> SeparableField | None:
+        lo = self.cfg.losses
+        field = SeparableField()
+        beta = kinematics.beta(pe, species.mass)
+        to_pdot = units.MYR_S / beta  # dT/dt [GeV/s] -> dp/dt [GeV/c per Myr]
+        if species.is_lepton:
+            return None  # electrons: added with the lepton network (not in the default model)
+        if lo.ionisation and self.cfg.gas.model != "none":
+            rate = energy_losses.nucleus_ionisation_loss(
+                pe, species.mass, species.charge, species.mass_number, 1.0, self.cfg.gas.f_he
+            )
+            field.add(self.gas_density, rate * to_pdot)
+        if lo.coulomb and lo.n_e_cm3 > 0:
+            rate = energy_losses.nucleus_coulomb_loss(
+                pe, species.mass, species.charge, lo.n_e_cm3, lo.t_e_k
+            )
+            field.add(None, rate * to_pdot)
+        return field or None
+
+    def _catastrophic(self, species: Species, p: np.ndarray) -> SeparableField | None:
+        lo = self.cfg.losses
+        if not lo.spallation or self.cfg.gas.model == "none" or species.is_lepton:
+            return None
+        block = self.blocks.get(species.name)
+        t_n = kinematics.kinetic_energy(p, species.mass) / species.mass_number
+        if block is not None and block.sigma_inelastic_mb is not None:
+            v = kinematics.velocity_cm_s(p, species.mass)
+            he = cross_sections.helium_target_factor(self.cfg.gas.f_he)
+            rate = v * block.sigma_inelastic_mb * units.MB_CM2 * he
+        elif species.charge == 1 and species.mass_number == 1:
+            v = kinematics.velocity_cm_s(p, species.mass)
+            he = cross_sections.helium_target_factor(self.cfg.gas.f_he)
+            rate = v * cross_sections.sigma_pp_inelastic_mb(t_n * species.mass_number) * (
+                units.MB_CM2 * he
+            )
+        else:
+            rate = cross_sections.spallation_rate_per_s(
+                t_n, species.charge, species.mass_number, 1.0, self.cfg.gas.f_he
+            )
+        return SeparableField().add(self.gas_density, rate * units.MYR_S)
+
+    def _primary_source(self, species: Species, p: np.ndarray) -> SeparableField | None:
+        block = self.blocks.get(species.name)
+        if block is None or block.abundance == 0:
+            return None
+        inj = block.injection
+        spectrum = injection.broken_power_law(
+            p, species.charge, inj.breaks_gv, inj.indices,
+            reference_rigidity=REFERENCE_RIGIDITY_GV, smoothness=inj.smoothness,
+            cutoff_rigidity=inj.cutoff_gv,
+        )
+        return SeparableField().add(self.source_profile, block.abundance * spectrum)
+
+    # --- secondaries --------------------------------------------------------------------------
+    def production_cross_sections(self, species: Species) -> dict[str, np.ndarray]:
+        """{parent name: sigma [mb] on the common T/n grid} for the parents of ``species``."""
+        block = self.blocks.get(species.name)
+        out = {}
+        t_n = self.momentum.kinetic_per_nucleon(species)
+        explicit = block.parents if block is not None else {}
+        for parent in self.species:
+            if parent.mass_number <= species.mass_number or parent.is_lepton:
+                continue
+            if parent.name in explicit:
+                out[parent.name] = np.full(t_n.shape, float(explicit[parent.name]))
+            elif not explicit and species.charge > 0 and not species.is_lepton:
+                sig = cross_sections.sigma_fragmentation_h_mb(
+                    t_n, (parent.charge, parent.mass_number), (species.charge, species.mass_number)
+                )
+                if np.any(sig > 0):
+                    out[parent.name] = sig
+        return out
+
+    def secondary_source(self, species: Species, parents: dict, decomp) -> np.ndarray | None:
+        """Production rate of ``species`` from solved parents' rank-local densities."""
+        sigmas = self.production_cross_sections(species)
+        if not sigmas:
+            return None
+        if self.momentum.axis != "kinetic_energy_per_nucleon":
+            raise ValueError(
+                "momentum.axis = 'rigidity' cannot be used with secondary production; use "
+                "'kinetic_energy_per_nucleon' (fragments keep the kinetic energy per nucleon)"
+            )
+        coords = decomp.local_centers()
+        n_gas = np.asarray(self.gas_density(coords), float)[..., None]
+        he = cross_sections.helium_target_factor(self.cfg.gas.f_he)
+        total = 0.0
+        for name, sigma in sigmas.items():
+            parent = self._by_name[name]
+            if name not in parents:
+                continue
+            v = kinematics.velocity_cm_s(self.momentum.momentum(parent), parent.mass)
+            rate = v * sigma * units.MB_CM2 * he * units.MYR_S  # per Myr per (H cm^-3)
+            ratio = parent.mass_number / species.mass_number
+            total = total + n_gas * rate * ratio * parents[name]
+        return None if np.isscalar(total) else total

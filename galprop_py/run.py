@@ -1,0 +1,283 @@
+"""A complete run from a config: steady state or time-dependent, then output and plot.
+
+Python API::
+
+    from galprop_py.config import load_config
+    from galprop_py.run import run
+    result = run(load_config("examples/milky_way/config.toml"))
+    result.sun_spectra["H1"]["toa"]
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from mpi4py import MPI
+from petsc4py import PETSc
+
+from . import __version__, units
+from .config import Config
+from .decomposition import Decomposition
+from .diagnostics import value_at_point
+from .io.hdf5 import ParallelFile, read_checkpoint, write_checkpoint, write_run_metadata
+from .messages import info
+from .models.galaxy import GalaxyModel, build_momentum_grid, build_spatial_grid
+from .physics import kinematics
+from .physics.modulation import force_field
+from .solvers import LinearSolver, TimeIntegrator, solve_steady
+from .solvers.petsc import set_default_options
+from .transport import SpeciesTransport, default_operators
+
+
+@dataclass
+class RunResult:
+    config: Config
+    decomp: Decomposition
+    model: GalaxyModel
+    states: dict[str, np.ndarray]  # rank-local densities, normalised
+    solve_info: dict = field(default_factory=dict)
+    sun_spectra: dict = field(default_factory=dict)
+    normalisation: float = 1.0
+    t_myr: float | None = None
+    output_file: Path | None = None
+
+
+def _apply_solver_options(cfg: Config) -> None:
+    """Config ``[solver.petsc]`` entries are PETSc options (``steady_ksp_type = "gmres"``);
+    the command line still wins because it is already in the database."""
+    set_default_options("", {k.lstrip("-"): str(v) for k, v in cfg.solver.petsc.items()})
+
+
+def _operators(cfg: Config):
+    return default_operators(cfg.momentum.boundary, cfg.diffusion.scheme, cfg.wind.scheme)
+
+
+def sun_position(cfg: Config):
+    geo = cfg.grid.geometry
+    s = cfg.sun
+    return {
+        "slab1d": (s.z_kpc,),
+        "spherical1d": (s.r_kpc,),
+        "cylindrical2d": (s.r_kpc, s.z_kpc),
+        "cartesian3d": (s.r_kpc, 0.0, s.z_kpc),
+    }[geo]
+
+
+def flux_from_density(species, p, psi) -> np.ndarray:
+    """Flux J(T_n) = c A psi / (4 pi) in m^-2 s^-1 sr^-1 (GeV/n)^-1 for psi per unit momentum
+    per particle (internal: kpc^-3 (GeV/c)^-1)."""
+    c_m_s = units.C_CM_S / 100.0
+    per_m3 = (units.KPC_CM / 100.0) ** -3
+    return c_m_s * species.mass_number * psi * per_m3 / (4.0 * np.pi)
+
+
+def _sun_spectra(cfg, model, decomp, states):
+    out = {}
+    point = sun_position(cfg)
+    for sp in model.species:
+        p = model.momentum.momentum(sp)
+        t_n = kinematics.kinetic_energy(p, sp.mass) / sp.mass_number
+        psi = value_at_point(decomp, states[sp.name], point)
+        lis = flux_from_density(sp, p, psi)
+        toa = force_field(t_n, lis, cfg.modulation.phi_gv, sp.mass / sp.mass_number,
+                          sp.charge, sp.mass_number)
+        out[sp.name] = {"t_n": t_n, "lis": lis, "toa": toa}
+    return out
+
+
+def _normalise(cfg, spectra, states) -> float:
+    norm = cfg.normalization
+    if not norm.enabled or norm.species not in spectra:
+        return 1.0
+    s = spectra[norm.species]
+    lis = np.maximum(s["lis"], 1e-300)
+    value = np.exp(np.interp(np.log(norm.t_n_gev), np.log(s["t_n"]), np.log(lis)))
+    factor = norm.flux / value
+    for name in states:
+        states[name] *= factor
+    for sp in spectra.values():
+        sp["lis"] = sp["lis"] * factor
+        sp["toa"] = sp["toa"] * factor
+    return factor
+
+
+class _StopFlag:
+    """Set by SIGTERM/SIGUSR1 (SLURM --signal); every rank takes rank 0's decision."""
+
+    def __init__(self):
+        self.flag = False
+        for sig in (signal.SIGTERM, signal.SIGUSR1):
+            try:
+                signal.signal(sig, self._handler)
+            except (ValueError, OSError):
+                pass
+
+    def _handler(self, signum, frame):
+        self.flag = True
+
+    def agreed(self, comm) -> bool:
+        return bool(comm.bcast(self.flag, root=0)) or bool(comm.allreduce(self.flag, op=MPI.LOR))
+
+
+def run(cfg: Config, comm=None, restart: str | None = None, progress: bool = True) -> RunResult:
+    comm = comm or PETSc.COMM_WORLD
+    mpi = comm.tompi4py()
+    _apply_solver_options(cfg)
+    grid = build_spatial_grid(cfg)
+    mgrid = build_momentum_grid(cfg)
+    decomp = Decomposition(grid, mgrid.n, comm)
+    model = GalaxyModel(cfg, grid, mgrid)
+    info(
+        f"galprop-py {__version__}: {grid.geometry} grid {grid.shape} x {mgrid.n} momenta, "
+        f"{len(model.species)} species, {mpi.size} rank(s), mode {cfg.run.mode}"
+    )
+    transports = {
+        sp.name: SpeciesTransport(decomp, model.coefficients(sp), _operators(cfg))
+        for sp in model.species
+    }
+    result = RunResult(cfg, decomp, model, {})
+    if cfg.run.mode == "steady":
+        solver = LinearSolver(comm, "steady_")
+        for sp in model.species:
+            t0 = time.perf_counter()
+            extra = model.secondary_source(sp, result.states, decomp)
+            x, sinfo = solve_steady(transports[sp.name], solver, extra)
+            result.states[sp.name] = decomp.local_array(x).copy()
+            x.destroy()
+            result.solve_info[sp.name] = sinfo
+            info(
+                f"  {sp.name:>10s}: {sinfo.iterations} iterations, relative residual "
+                f"{sinfo.relative_residual:.2e}, {time.perf_counter() - t0:.2f} s"
+            )
+        solver.destroy()
+    else:
+        _run_transient(cfg, decomp, model, transports, result, restart, progress)
+    result.sun_spectra = _sun_spectra(cfg, model, decomp, result.states)
+    result.normalisation = _normalise(cfg, result.sun_spectra, result.states)
+    out_dir = Path(cfg.run.output_dir)
+    result.output_file = write_result(out_dir / cfg.output.file, result, mpi)
+    if cfg.output.plot and mpi.rank == 0:
+        from .plotting import plot_spectra
+
+        png = out_dir / (Path(cfg.output.file).stem + "_spectra.png")
+        names = [s for s in ("H1", "He4") if s in result.sun_spectra] or list(result.sun_spectra)
+        plot_spectra(result.sun_spectra, names, png)
+        info(f"plot written: {png}")
+    for tr in transports.values():
+        tr.destroy()
+    return result
+
+
+def _run_transient(cfg, decomp, model, transports, result, restart, progress):
+    mpi = decomp.comm.tompi4py()
+    tcfg = cfg.time
+    out_dir = Path(cfg.run.output_dir)
+    ckpt = out_dir / "checkpoint.h5"
+    t = 0.0
+    step = 0
+    states = {sp.name: np.zeros(decomp.box.c_shape + (decomp.dof,)) for sp in model.species}
+    if restart:
+        loaded, t, step, _ = read_checkpoint(restart, decomp, mpi)
+        states.update(loaded)
+        info(f"restarted from {restart} at t = {t:g} Myr (step {step})")
+    vecs = {}
+    for name, arr in states.items():
+        v = decomp.create_vec()
+        with decomp.writable(v) as a:
+            a[...] = arr
+        vecs[name] = v
+    integrators = {
+        sp.name: TimeIntegrator(transports[sp.name], tcfg.dt_myr, tcfg.scheme)
+        for sp in model.species
+    }
+    stop = _StopFlag()
+    wall0 = time.time()
+    last_ckpt_wall = wall0
+    next_ckpt = (t + cfg.output.checkpoint_every_myr) if cfg.output.checkpoint_every_myr else None
+    nsteps = int(np.ceil((tcfg.t_end_myr - t) / tcfg.dt_myr - 1e-9))
+    bar = None
+    if progress and mpi.rank == 0 and nsteps > 0:
+        from tqdm import tqdm
+
+        bar = tqdm(total=nsteps, unit="step", desc="time steps", mininterval=1.0)
+    while t < tcfg.t_end_myr - 1e-9 * tcfg.dt_myr:
+        dt = min(tcfg.dt_myr, tcfg.t_end_myr - t)
+        for sp in model.species:
+            integ = integrators[sp.name]
+            extra = model.secondary_source(
+                sp, {n: decomp.local_array(v) for n, v in vecs.items()}, decomp
+            )
+            if extra is not None:
+                raise NotImplementedError(
+                    "secondary production in time-dependent runs is not available yet"
+                )
+            saved = integ.dt
+            integ.dt = dt
+            integ.step(vecs[sp.name], t)
+            integ.dt = saved
+        t += dt
+        step += 1
+        if bar is not None:
+            bar.update(1)
+        wall_due = cfg.output.checkpoint_wall_s and (
+            mpi.bcast(time.time() - last_ckpt_wall, root=0) >= cfg.output.checkpoint_wall_s
+        )
+        time_due = next_ckpt is not None and t >= next_ckpt - 1e-9
+        stopping = stop.agreed(mpi)
+        if wall_due or time_due or stopping:
+            write_checkpoint(
+                ckpt, decomp, {n: decomp.local_array(v) for n, v in vecs.items()}, t, step,
+                cfg.dump(), mpi,
+            )
+            last_ckpt_wall = time.time()
+            if time_due:
+                next_ckpt += cfg.output.checkpoint_every_myr
+            if stopping:
+                info(f"signal received: checkpoint written at t = {t:g} Myr; stopping")
+                break
+    if bar is not None:
+        bar.close()
+    result.t_myr = t
+    for name, v in vecs.items():
+        result.states[name] = decomp.local_array(v).copy()
+        v.destroy()
+
+
+def write_result(path: Path, result: RunResult, comm) -> Path:
+    decomp, model, cfg = result.decomp, result.model, result.config
+    with ParallelFile(path, "w", comm) as f:
+        write_run_metadata(f, cfg.dump())
+        f.write_attrs("/", {"normalisation_factor": result.normalisation,
+                            "t_myr": -1.0 if result.t_myr is None else result.t_myr})
+        for a, ax in enumerate(decomp.grid.axes):
+            f.write_small(f"/grid/{ax.name}", ax.centers, {"unit": "kpc", "what": "cell centres"})
+            f.write_small(f"/grid/{ax.name}_edges", ax.edges, {"unit": "kpc"})
+        f.write_attrs("/grid", {"geometry": decomp.grid.geometry,
+                                "axes": ",".join(decomp.grid.axis_names)})
+        unit = "GeV/n" if model.momentum.axis == "kinetic_energy_per_nucleon" else "GV"
+        f.write_small("/momentum/nodes", model.momentum.nodes,
+                      {"unit": unit, "axis": model.momentum.axis})
+        for sp in model.species:
+            g = f"/species/{sp.name}"
+            p = model.momentum.momentum(sp)
+            f.write_attrs(g, {"charge": sp.charge, "mass_number": sp.mass_number,
+                              "mass_gev": sp.mass})
+            f.write_small(f"{g}/momentum", p, {"unit": "GeV/c", "what": "momentum per particle"})
+            f.write_distributed(
+                f"{g}/flux", decomp, flux_from_density(sp, p, result.states[sp.name]),
+                {"unit": units.FLUX_UNIT, "axes": ",".join(decomp.grid.axis_names) + ",momentum",
+                 "what": "isotropic intensity J(T_n) = v/(4 pi) dn/dT_n, normalised"},
+            )
+            s = result.sun_spectra[sp.name]
+            f.write_small(f"{g}/sun/kinetic_energy_per_nucleon", s["t_n"], {"unit": "GeV/n"})
+            f.write_small(f"{g}/sun/flux_lis", s["lis"], {"unit": units.FLUX_UNIT})
+            f.write_small(f"{g}/sun/flux_toa", s["toa"],
+                          {"unit": units.FLUX_UNIT, "phi_gv": cfg.modulation.phi_gv,
+                           "modulation": "force field (Gleeson & Axford 1968)"})
+        f.write_attrs("/sun", {"position_kpc": np.asarray(sun_position(cfg), float)})
+    info(f"result written: {path}")
+    return path
