@@ -123,7 +123,9 @@ class _StopFlag:
         return bool(comm.bcast(self.flag, root=0)) or bool(comm.allreduce(self.flag, op=MPI.LOR))
 
 
-def run(cfg: Config, comm=None, restart: str | None = None, progress: bool = True) -> RunResult:
+def run(cfg: Config, comm=None, restart: str | None = None, progress: bool = True,
+        write_output: bool = True) -> RunResult:
+    """Solve the model of ``cfg``; write the HDF5 result and the plot unless told not to."""
     comm = comm or PETSc.COMM_WORLD
     mpi = comm.tompi4py()
     _apply_solver_options(cfg)
@@ -159,17 +161,30 @@ def run(cfg: Config, comm=None, restart: str | None = None, progress: bool = Tru
     result.sun_spectra = _sun_spectra(cfg, model, decomp, result.states)
     result.normalisation = _normalise(cfg, result.sun_spectra, result.states)
     out_dir = Path(cfg.run.output_dir)
-    result.output_file = write_result(out_dir / cfg.output.file, result, mpi)
-    if cfg.output.plot and mpi.rank == 0:
+    if write_output:
+        result.output_file = write_result(out_dir / cfg.output.file, result, mpi)
+    for tr in transports.values():
+        tr.destroy()
+    release_petsc_garbage(comm)
+    if write_output and cfg.output.plot and mpi.rank == 0:
         from .plotting import plot_spectra
 
         png = out_dir / (Path(cfg.output.file).stem + "_spectra.png")
         names = [s for s in ("H1", "He4") if s in result.sun_spectra] or list(result.sun_spectra)
         plot_spectra(result.sun_spectra, names, png)
         info(f"plot written: {png}")
-    for tr in transports.values():
-        tr.destroy()
     return result
+
+
+def release_petsc_garbage(comm) -> None:
+    """Destroy unreferenced PETSc objects collectively, now, on every rank.
+
+    Python frees objects at times that differ between ranks (rank 0 does more work, e.g.
+    plotting); leaving parallel objects to the garbage collector can deadlock at exit."""
+    import gc
+
+    gc.collect()
+    PETSc.garbage_cleanup(comm)
 
 
 def _run_transient(cfg, decomp, model, transports, result, restart, progress):

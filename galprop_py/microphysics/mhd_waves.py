@@ -2,7 +2,8 @@
 
 For a uniform plasma with Alfven speed ``v_A = B / sqrt(4 pi rho)``, adiabatic sound speed
 ``c_s = sqrt(gamma P / rho)`` and a wave vector at angle ``theta`` to the mean field, the
-phase speeds ``omega / k`` are (e.g. Kulsrud 2005, ch. 5; Goedbloed & Poedts 2004)::
+phase speeds ``omega / k`` are (e.g. Kulsrud 2005, *Plasma Physics for Astrophysics*;
+Goedbloed & Poedts 2004, *Principles of Magnetohydrodynamics*)::
 
     Alfven:     v^2 = v_A^2 cos^2 theta
     fast/slow:  v^2 = (v_A^2 + c_s^2)/2 +- sqrt((v_A^2 + c_s^2)^2 / 4 - v_A^2 c_s^2 cos^2 theta)
@@ -36,15 +37,19 @@ Mode = Literal["alfven", "slow", "fast"]
 MODES: tuple[Mode, ...] = ("alfven", "slow", "fast")
 
 
-def alfven_speed_cm_s(b_gauss: ArrayLike, ion_density_cm3: ArrayLike, ion_mass_g: float = M_P_G):
+def alfven_speed_cm_s(
+    b_gauss: ArrayLike, ion_density_cm3: ArrayLike, ion_mass_g: float = M_P_G
+) -> NDArray[np.float64]:
     """Alfven speed ``B / sqrt(4 pi n m)`` [cm/s] of the ions (2.18 km/s for 1 muG, 1 cm^-3)."""
     rho = np.asarray(ion_density_cm3, dtype=float) * ion_mass_g
     return np.asarray(b_gauss, dtype=float) / np.sqrt(4.0 * math.pi * rho)
 
 
-def sound_speed_cm_s(plasma_beta: ArrayLike, alfven_speed: ArrayLike, gamma_ad: float = 5 / 3):
+def sound_speed_cm_s(
+    plasma_beta: ArrayLike, alfven_speed_cm_s: ArrayLike, gamma_ad: float = 5 / 3
+) -> NDArray[np.float64]:
     """Adiabatic sound speed from beta and ``v_A``: ``c_s = v_A sqrt(gamma beta / 2)``."""
-    return np.asarray(alfven_speed, dtype=float) * np.sqrt(
+    return np.asarray(alfven_speed_cm_s, dtype=float) * np.sqrt(
         0.5 * gamma_ad * np.asarray(plasma_beta, dtype=float)
     )
 

@@ -1,5 +1,7 @@
 """Perpendicular diffusion: field-line random walk and nonlinear guiding-centre theory.
 
+(A review of both: Shalchi 2009, *Nonlinear Cosmic Ray Diffusion Theories*, Springer.)
+
 Field-line random walk (FLRW; Jokipii 1966, ApJ 146, 480; Jokipii & Parker 1969).  In slab
 turbulence a field line wanders as ``<dx^2> = 2 D_FL |dz|`` with the field-line diffusion
 coefficient (a length)::
@@ -136,9 +138,9 @@ def kappa_perp_nlgc(
         two_d_term = _lorentz_weighted_energy(two_d, rate, kappa, k_points_per_decade)
         return kappa - prefactor * (two_d_term + slab_term)
 
-    # the right-hand side decreases with kappa_perp: its value at 0 bounds the root
-    upper = prefactor * (two_d.delta_b_over_b**2 / rate + slab_term)
-    kappa = brentq(excess, upper * 1e-12, upper, xtol=0.0, rtol=1e-12)
+    # the right-hand side decreases with kappa_perp: twice its value at 0 brackets the root
+    upper = 2.0 * prefactor * (two_d.delta_b_over_b**2 / rate + slab_term)
+    kappa = brentq(excess, upper * 1e-12, upper, xtol=upper * 1e-15, rtol=1e-12)
     return PerpendicularDiffusion(kappa, kappa / kappa_par_cm2_s)
 
 

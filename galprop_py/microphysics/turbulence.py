@@ -100,10 +100,11 @@ class TurbulenceSpectrum:
         q, k1, k2 = self.spectral_index, self.k_min_per_cm, self.k_max_per_cm
         kk = np.clip(k, k1, k2)
         e = kk**-q
-        if self.dissipation_index is None:
-            e = np.where(k > k2, 0.0, e)
-        else:
-            steep = k2**-q * (np.maximum(k, k2) / k2) ** -self.dissipation_index
+        if math.isfinite(k2):
+            if self.dissipation_index is None:
+                steep = np.zeros_like(e)
+            else:
+                steep = k2**-q * (np.maximum(k, k2) / k2) ** -self.dissipation_index
             e = np.where(k > k2, steep, e)
         return self.normalisation * e
 

@@ -1,0 +1,60 @@
+"""Test setup shared by the serial and the MPI runs.
+
+Under ``mpirun`` every rank runs the same tests in the same order; only rank 0 reports.
+Markers: ``serial`` (run only without MPI), ``parallel`` (also run on 4 ranks: the
+decomposition matters), ``slow``.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+
+import petsc4py
+
+petsc4py.init(sys.argv[:1])
+import pytest  # noqa: E402
+from mpi4py import MPI  # noqa: E402
+from petsc4py import PETSc  # noqa: E402
+
+RANK = MPI.COMM_WORLD.rank
+SIZE = MPI.COMM_WORLD.size
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "serial: run only in the serial pass")
+    config.addinivalue_line("markers", "parallel: decomposition matters; also run on 4 ranks")
+    if RANK != 0:
+        # only rank 0 talks; the others still run every test
+        sys.stdout = open(os.devnull, "w")
+        config.option.verbose = -2
+
+
+def pytest_collection_modifyitems(config, items):
+    if SIZE > 1:
+        return
+    # nothing to skip serially
+
+
+@pytest.fixture(autouse=True)
+def _petsc_garbage():
+    """Destroy dropped PETSc objects collectively after each test (avoids exit deadlocks)."""
+    yield
+    gc.collect()
+    PETSc.garbage_cleanup(PETSc.COMM_WORLD)
+
+
+@pytest.fixture
+def comm():
+    return PETSc.COMM_WORLD
+
+
+@pytest.fixture
+def tmp_path_shared(tmp_path_factory):
+    """A temporary directory with the same path on every rank (for collective file I/O)."""
+    path = tmp_path_factory.mktemp("shared") if RANK == 0 else None
+    path = MPI.COMM_WORLD.bcast(str(path) if path else None, root=0)
+    from pathlib import Path
+
+    return Path(path)
