@@ -58,6 +58,7 @@ class MomentumBlock(Block):
     max: float = Field(1.0e4, gt=0)
     n: int = Field(90, ge=4, le=400)
     boundary: Literal["outflow", "closed"] = "outflow"
+    scheme: Literal["quadratic", "upwind"] = "quadratic"
 
     @model_validator(mode="after")
     def _order(self):
@@ -95,6 +96,24 @@ class SpeciesBlock(Block):
     )
 
 
+class TurbulenceBlock(Block):
+    """``[diffusion.turbulence]``: the turbulence of ``diffusion.model = "quasilinear"``
+    (composite slab + 2D Alfvenic turbulence, :mod:`galprop_py.microphysics.coefficients`)."""
+
+    delta_b_over_b: float = Field(0.5, gt=0, le=10.0, description="RMS delta B / B0")
+    spectral_index: float = Field(
+        5.0 / 3.0, gt=1.0, lt=2.0, description="q of E(k) ~ k^-q (5/3 Kolmogorov, 3/2 Kraichnan)"
+    )
+    outer_scale_pc: float = Field(50.0, gt=0, description="outer scale L, k_min = 2 pi / L")
+    broadening: float = Field(
+        0.1, gt=0, le=1.0, description="resonance broadening Delta_mu (0 would give kappa_par = inf)"
+    )
+    slab_fraction: float = Field(0.2, gt=0, le=1.0, description="energy fraction in slab modes")
+    perpendicular_model: Literal["nlgc", "flrw"] = "nlgc"
+    b_field_ug: float = Field(3.0, gt=0, description="regular field strength B0")
+    drift: bool = Field(False, description="add the drift coefficient kappa_A = v r_g / 3")
+
+
 class DiffusionBlock(Block):
     model: Literal["scalar", "anisotropic", "quasilinear"] = "scalar"
     d0_cm2_s: float = Field(4.0e28, gt=0, description="at reference rigidity r0_gv")
@@ -107,6 +126,7 @@ class DiffusionBlock(Block):
     kperp_over_kpar: float = Field(0.1, gt=0, le=1.0)
     field_direction: list[float] = Field(default_factory=lambda: [0.0, 1.0, 0.0])
     field_model: Literal["uniform", "galactic"] = "uniform"
+    turbulence: TurbulenceBlock = Field(default_factory=TurbulenceBlock)
 
 
 class WindBlock(Block):

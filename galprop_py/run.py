@@ -53,7 +53,8 @@ def _apply_solver_options(cfg: Config) -> None:
 
 
 def _operators(cfg: Config):
-    return default_operators(cfg.momentum.boundary, cfg.diffusion.scheme, cfg.wind.scheme)
+    return default_operators(cfg.momentum.boundary, cfg.diffusion.scheme, cfg.wind.scheme,
+                             cfg.momentum.scheme)
 
 
 def sun_position(cfg: Config):

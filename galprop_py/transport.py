@@ -22,13 +22,13 @@ def log_event(name: str) -> PETSc.Log.Event:
 
 
 def default_operators(momentum_boundary: str = "outflow", diffusion_scheme: str = "monotone",
-                      wind_scheme: str = "hybrid"):
+                      wind_scheme: str = "hybrid", momentum_scheme: str = "quadratic"):
     return [
         REGISTRY["diffusion"](diffusion_scheme),
         REGISTRY["advection"](wind_scheme),
-        REGISTRY["adiabatic"](momentum_boundary),
+        REGISTRY["adiabatic"](momentum_boundary, momentum_scheme),
         REGISTRY["reacceleration"](),
-        REGISTRY["energy_losses"](momentum_boundary),
+        REGISTRY["energy_losses"](momentum_boundary, momentum_scheme),
         REGISTRY["catastrophic"](),
     ]
 

@@ -52,16 +52,23 @@ class Decomposition:
         self.grid = grid
         self.dof = int(dof)
         self.comm = comm if comm is not None else PETSc.COMM_WORLD
-        self.da = PETSc.DMDA().create(
-            dim=grid.dim,
-            dof=self.dof,
-            sizes=grid.shape,
-            stencil_width=1,
-            stencil_type=PETSc.DMDA.StencilType.BOX,
-            boundary_type=(PETSc.DM.BoundaryType.NONE,) * grid.dim,
-            comm=self.comm,
-        )
-        self.da.setUp()
+        nranks = self.comm.getSize()
+        try:
+            self.da = PETSc.DMDA().create(
+                dim=grid.dim,
+                dof=self.dof,
+                sizes=grid.shape,
+                stencil_width=1,
+                stencil_type=PETSc.DMDA.StencilType.BOX,
+                boundary_type=(PETSc.DM.BoundaryType.NONE,) * grid.dim,
+                comm=self.comm,
+            )
+        except PETSc.Error:
+            raise ValueError(
+                f"grid of {grid.shape} cells cannot be split over {nranks} MPI ranks (every "
+                "rank needs at least one cell along each split axis); use fewer ranks or more "
+                "cells"
+            ) from None
         ranges = self.da.getRanges()
         self.box = LocalBox(tuple(r[0] for r in ranges), tuple(r[1] for r in ranges))
         granges = self.da.getGhostRanges()

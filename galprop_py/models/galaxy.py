@@ -20,7 +20,7 @@ from ..grid import MomentumGrid, SpatialGrid, make_spatial_grid
 from ..operators.base import DiffusionTensor, SeparableField, SpeciesCoefficients
 from ..physics import cross_sections, energy_losses, injection, kinematics
 from ..physics.species import Species, species_from_name
-from . import gas
+from . import gas, quasilinear_diffusion
 
 REFERENCE_RIGIDITY_GV = 10.0  # where source abundances are defined
 
@@ -168,10 +168,7 @@ class GalaxyModel:
                 field_direction=lambda coords, b=direction: tuple(b),
             )
         elif cfg.diffusion.model == "quasilinear":
-            raise NotImplementedError(
-                "diffusion.model = 'quasilinear' is not available yet; use 'scalar' or "
-                "'anisotropic'"
-            )
+            tensor = quasilinear_diffusion.diffusion_tensor(cfg, species, p)
         coeffs = SpeciesCoefficients(species, p, pe, diffusion=tensor)
         if cfg.wind.v0_km_s > 0 or cfg.wind.dv_dz_km_s_kpc > 0:
             coeffs.wind = self.wind

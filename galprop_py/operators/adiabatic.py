@@ -17,8 +17,9 @@ from .momentum_flux import add_momentum_drift
 class AdiabaticEnergyChange(Operator):
     name = "adiabatic"
 
-    def __init__(self, momentum_boundary: str = "outflow"):
+    def __init__(self, momentum_boundary: str = "outflow", scheme: str = "quadratic"):
         self.momentum_boundary = momentum_boundary
+        self.scheme = scheme
 
     def is_active(self, coeffs) -> bool:
         return coeffs.wind is not None
@@ -28,4 +29,5 @@ class AdiabaticEnergyChange(Operator):
         if not np.any(div):
             return
         pdot = -(coeffs.p_edges / 3.0) * div[..., None]
-        add_momentum_drift(system, pdot, coeffs.dp, self.momentum_boundary)
+        add_momentum_drift(system, pdot, coeffs.p, coeffs.p_edges, self.momentum_boundary,
+                           self.scheme)

@@ -26,8 +26,18 @@ class StencilSystem:
         self.shape = decomp.box.c_shape + (decomp.dof,)
         self.diag = np.zeros(self.shape)
         self.spatial: dict[tuple[int, ...], np.ndarray] = {}
-        self.p_lower = np.zeros(self.shape)  # coefficient on psi[k-1]
-        self.p_upper = np.zeros(self.shape)  # coefficient on psi[k+1]
+        # coefficients on psi[k + d] of the same cell, d = -2..2 (d != 0)
+        self.p_band = {d: np.zeros(self.shape) for d in (-2, -1, 1, 2)}
+
+    @property
+    def p_lower(self) -> np.ndarray:
+        """Coefficient on psi[k-1]."""
+        return self.p_band[-1]
+
+    @property
+    def p_upper(self) -> np.ndarray:
+        """Coefficient on psi[k+1]."""
+        return self.p_band[1]
 
     def add_spatial(self, offset: tuple[int, ...], coeff: np.ndarray) -> None:
         """Add ``coeff`` (broadcastable to the local row shape) to the neighbour at ``offset``
@@ -44,8 +54,7 @@ class StencilSystem:
         new = StencilSystem(self.decomp)
         new.diag = self.diag.copy()
         new.spatial = {k: v.copy() for k, v in self.spatial.items()}
-        new.p_lower = self.p_lower.copy()
-        new.p_upper = self.p_upper.copy()
+        new.p_band = {d: v.copy() for d, v in self.p_band.items()}
         return new
 
     def scaled_plus_diagonal(self, scale: float, shift: float) -> StencilSystem:
@@ -53,8 +62,7 @@ class StencilSystem:
         new = StencilSystem(self.decomp)
         new.diag = shift + scale * self.diag
         new.spatial = {k: scale * v for k, v in self.spatial.items()}
-        new.p_lower = scale * self.p_lower
-        new.p_upper = scale * self.p_upper
+        new.p_band = {d: scale * v for d, v in self.p_band.items()}
         return new
 
     def apply_local(self, psi_ghosted: np.ndarray) -> np.ndarray:
@@ -79,8 +87,11 @@ class StencilSystem:
         out = self.diag * centre
         for off, c in self.spatial.items():
             out += c * view(off)
-        out[..., 1:] += self.p_lower[..., 1:] * centre[..., :-1]
-        out[..., :-1] += self.p_upper[..., :-1] * centre[..., 1:]
+        for d, c in self.p_band.items():
+            if d > 0:
+                out[..., :-d] += c[..., :-d] * centre[..., d:]
+            else:
+                out[..., -d:] += c[..., -d:] * centre[..., :d]
         return out
 
     # --- PETSc ------------------------------------------------------------------------------------
@@ -98,12 +109,12 @@ class StencilSystem:
             cols = np.where(blocks >= 0, blocks * npts + k, -1)
             cols = np.where(vals != 0.0, cols, -1)
             yield cols.reshape(-1), vals.reshape(-1)
-        if np.any(self.p_lower[..., 1:]):
-            cols = np.broadcast_to(np.where(k > 0, own + k - 1, -1), self.shape)
-            yield cols.reshape(-1), self.p_lower.reshape(-1)
-        if np.any(self.p_upper[..., :-1]):
-            cols = np.broadcast_to(np.where(k < npts - 1, own + k + 1, -1), self.shape)
-            yield cols.reshape(-1), self.p_upper.reshape(-1)
+        for d, vals in self.p_band.items():
+            if not np.any(vals):
+                continue
+            valid = (k + d >= 0) & (k + d < npts)
+            cols = np.broadcast_to(np.where(valid, own + k + d, -1), self.shape)
+            yield cols.reshape(-1), vals.reshape(-1)
 
     def to_petsc(self, mat: PETSc.Mat | None = None) -> PETSc.Mat:
         """Assemble (or refill, when ``mat`` has the same pattern) the parallel AIJ matrix."""
