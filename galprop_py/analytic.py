@@ -59,6 +59,7 @@ def electron_burst(r, t, e, q0, alpha, b0, d0, delta):
     if b0 > 0:
         e0 = e / xs
         rd2 = 4.0 * d0 * (e ** (delta - 1.0) - e0 ** (delta - 1.0)) / (b0 * (1.0 - delta))
+        rd2 = np.where(ok, rd2, 1.0)
     else:
         rd2 = 4.0 * d0 * e**delta * t
     n = q0 * e**-alpha * xs ** (alpha - 2.0) * np.exp(-(r**2) / rd2) / (np.pi**1.5 * rd2**1.5)

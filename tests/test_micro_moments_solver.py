@@ -9,10 +9,17 @@ volumes make the discrete moment N_h = sum_cells sum_k psi_k dp_k V_cell
 (w^T A = 0 for the weights w = V dp), so it must stay constant to the linear solver's
 accuracy, here 1e-10 relative, while particles are moved in space and in momentum.
 
-The trapezoidal n of :func:`galprop_py.microphysics.moments.number_density` is a different,
-also second-order, quadrature of the same integral: it is not an exact discrete invariant,
-but it equals N_h to the quadrature accuracy (checked on the evolved state), and with psi
-held fixed in p it is conserved exactly by the spatial part alone.
+The steps are solved exactly (LU of the whole matrix on every rank, ``pc_type redundant``):
+with an iterative solve the change of N per step is dt w^T r for the residual r, and w = V dp
+spans three decades over the momentum grid, so the default BiCGStab (``ksp_rtol 1e-10``) loses
+~4e-8 (1 rank) to ~8e-7 (2 ranks) of N in these 20 steps, and even ``ksp_rtol 1e-14`` leaves
+~1e-10 -- a property of the stopping test, not of the discretisation.
+
+The trapezoidal n of :func:`galprop_py.microphysics.moments.number_density` (nodes at the
+momentum centres, so it differs from N_h by the half cells at both grid ends) is not an exact
+invariant once reacceleration moves particles in p; spatial diffusion alone conserves
+sum_cells psi_k V at every momentum, hence every momentum moment, and there the library's n
+integrated over volume is conserved to 1e-10 as well.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import math
 
 import numpy as np
 import pytest
+from petsc4py import PETSc
 
 from galprop_py import units
 from galprop_py.decomposition import Decomposition
@@ -39,6 +47,16 @@ V_A = units.velocity_to_internal(30.0)  # km/s -> kpc/Myr
 CLOSED = "closed"
 
 
+def _exact_solver(decomp, prefix):
+    """KSP with a direct solve on any number of ranks; drops the unused default options."""
+    solver = LinearSolver(decomp.comm, prefix, {"ksp_type": "preonly", "pc_type": "redundant",
+                                                "redundant_pc_type": "lu"})
+    opts = PETSc.Options()
+    for key in ("sub_pc_type", "ksp_rtol", "ksp_atol", "ksp_max_it"):
+        opts.delValue(prefix + key)
+    return solver
+
+
 def _grid(geometry):
     if geometry == "slab1d":
         return make_spatial_grid("slab1d", {"z": (-H, H)}, {"z": 40},
@@ -49,7 +67,7 @@ def _grid(geometry):
     )
 
 
-def _coefficients(geometry, species, mgrid):
+def _coefficients(geometry, species, mgrid, reacceleration=True):
     p, pe = mgrid.momentum(species), mgrid.momentum_edges(species)
     kappa = D0 * p**DELTA
     if geometry == "slab1d":
@@ -62,6 +80,8 @@ def _coefficients(geometry, species, mgrid):
             field_direction=lambda c: b,
         )
     coeffs = SpeciesCoefficients(species, p, pe, diffusion=tensor)
+    if not reacceleration:
+        return coeffs
     w = 4.0 / (3.0 * DELTA * (4.0 - DELTA**2) * (4.0 - DELTA))  # Seo & Ptuskin (1994)
     dpp = w * pe**2 * V_A**2 / (D0 * pe**DELTA)
     coeffs.momentum_diffusion = SeparableField().add(None, dpp)
@@ -101,7 +121,7 @@ def test_number_conserved_by_diffusion_and_reacceleration(geometry):
     n0 = total_particles(decomp, decomp.local_array(psi), dp)
     start = decomp.local_array(psi).copy()
 
-    solver = LinearSolver(decomp.comm, f"conserve_{geometry}_", {"ksp_rtol": "1e-14"})
+    solver = _exact_solver(decomp, f"conserve_{geometry}_")
     stepper = TimeIntegrator(transport, dt=2.5, scheme="cn-be", solver=solver)
     stepper.advance(psi, 0.0, 50.0)
     local = decomp.local_array(psi)
@@ -111,10 +131,33 @@ def test_number_conserved_by_diffusion_and_reacceleration(geometry):
     # ... while the distribution did change in space and in momentum
     change = decomp.comm.tompi4py().allreduce(float(np.max(np.abs(local - start) / start.max())))
     assert change > 1e-2
-    # the moments library (trapezoid in ln p of 4 pi p^2 f) agrees with the discrete moment to
-    # its quadrature accuracy (24 points over 3 decades: ~ h^2/12 (4 - s)^2 ~ 1e-2)
-    f = local / (4.0 * math.pi * p**2)
-    n_cells = number_density(f, p)
+
+
+def _library_total_number(decomp, local, p):
+    """int n dV with n from :func:`number_density` of f = psi / (4 pi p^2)."""
+    n_cells = number_density(local / (4.0 * math.pi * p**2), p)
     part = float(np.sum(decomp.local_cell_volumes() * n_cells))
-    n_trap = decomp.comm.tompi4py().allreduce(part)
-    assert n_trap == pytest.approx(n1, rel=3e-2)
+    return decomp.comm.tompi4py().allreduce(part)
+
+
+def test_library_number_density_conserved_by_spatial_diffusion():
+    """Without reacceleration the closed-box diffusion keeps each momentum's volume integral,
+    so the moments library's n (trapezoid in ln p) integrated over the box is conserved to
+    1e-10 while its spatial profile relaxes."""
+    species = species_from_name("H1")
+    mgrid = MomentumGrid.log_spaced("rigidity", 1.0, 1.0e3, 24)
+    decomp = Decomposition(_grid("cylindrical2d"), mgrid.n)
+    coeffs = _coefficients("cylindrical2d", species, mgrid, reacceleration=False)
+    transport = SpeciesTransport(decomp, coeffs, default_operators("closed"))
+    assert [op.name for op in transport.operators] == ["diffusion"]
+    p = coeffs.p
+    coords = decomp.local_centers()
+    blob = np.exp(-((np.asarray(coords[-1]) - 1.0) ** 2) / 0.5 - np.asarray(coords[0]) ** 2 / 4)
+    psi = decomp.create_vec()
+    with decomp.writable(psi) as arr:
+        arr[...] = blob[..., None] * p**-2.7
+    n0 = _library_total_number(decomp, decomp.local_array(psi).copy(), p)
+    solver = _exact_solver(decomp, "conserve_library_")
+    TimeIntegrator(transport, dt=2.5, scheme="cn-be", solver=solver).advance(psi, 0.0, 25.0)
+    n1 = _library_total_number(decomp, decomp.local_array(psi), p)
+    assert abs(n1 / n0 - 1.0) < 1e-10, n1 / n0 - 1.0

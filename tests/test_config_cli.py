@@ -1,0 +1,88 @@
+"""Config validation (one-line errors naming the key), overrides and the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from mpi4py import MPI
+
+from galprop_py.cli import _split_petsc
+from galprop_py.config import ConfigError, apply_overrides, config_from_dict, load_config
+
+
+@pytest.mark.parametrize(
+    "data,fragment",
+    [
+        ({"grid": {"n_z": 1}}, "grid.n_z = 1"),
+        ({"grid": {"geometry": "torus"}}, "grid.geometry = 'torus'"),
+        ({"diffusion": {"d0_cm2_s": -1.0}}, "diffusion.d0_cm2_s = -1.0"),
+        ({"momentum": {"min": 10.0, "max": 1.0}}, "momentum.max = 1.0 must exceed"),
+        ({"wind": {"speed": 3}}, "wind.speed = 3: unknown key"),
+        ({"species": [{"name": "H1", "injection": {"indices": [2.0, 2.4]}}]},
+         "need len(breaks_gv) + 1"),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_key(data, fragment):
+    with pytest.raises(ConfigError) as err:
+        config_from_dict(data)
+    msg = str(err.value)
+    assert fragment in msg
+    assert "\n" not in msg
+
+
+def test_defaults_and_overrides():
+    cfg = load_config(None, ["diffusion.delta=0.5", "grid.n_r=21", "run.name=test"])
+    assert cfg.diffusion.delta == 0.5 and cfg.grid.n_r == 21 and cfg.run.name == "test"
+    assert apply_overrides({}, ["a.b.c=[1, 2]"]) == {"a": {"b": {"c": [1, 2]}}}
+
+
+def test_default_model_file_is_valid():
+    from galprop_py.cli import _default_config_path
+
+    cfg = load_config(str(_default_config_path()))
+    assert cfg.grid.geometry == "cylindrical2d"
+    assert {s.name for s in cfg.species} == {"H1", "He4"}
+
+
+def test_petsc_options_are_separated():
+    ours, petsc = _split_petsc(["run", "a.toml", "x.y=1", "-steady_ksp_type", "gmres",
+                                "-log_view", "--restart", "ck.h5"])
+    assert ours == ["run", "a.toml", "x.y=1", "--restart", "ck.h5"]
+    assert petsc == ["-steady_ksp_type", "gmres", "-log_view"]
+
+
+@pytest.mark.serial
+@pytest.mark.skipif(MPI.COMM_WORLD.size > 1, reason="spawns its own process")
+def test_cli_reports_bad_key_without_traceback(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "galprop_py", "run", "grid.n_z=banana"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert out.returncode == 2
+    assert "grid.n_z = 'banana'" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.serial
+@pytest.mark.skipif(MPI.COMM_WORLD.size > 1, reason="spawns its own process")
+def test_cli_default_model_small_grid_end_to_end(tmp_path):
+    """The default Milky Way model (coarse grid) runs from the command line and writes its
+    HDF5 result and PNG; the local H spectrum is normalised to AMS-02 at 100 GeV."""
+    out = subprocess.run(
+        [sys.executable, "-m", "galprop_py", "run", "--no-progress", "grid.n_r=11",
+         "grid.n_z=21", "momentum.n=40", f"run.output_dir={str(tmp_path)!r}"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "milky_way.h5").stat().st_size > 10_000
+    assert (tmp_path / "milky_way_spectra.png").stat().st_size > 10_000
+    import h5py
+    import numpy as np
+
+    with h5py.File(tmp_path / "milky_way.h5") as f:
+        t = f["species/H1/sun/kinetic_energy_per_nucleon"][...]
+        lis = f["species/H1/sun/flux_lis"][...]
+    value = np.exp(np.interp(np.log(100.0), np.log(t), np.log(lis)))
+    assert value == pytest.approx(4.45e-2, rel=1e-6)
