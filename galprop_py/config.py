@@ -106,7 +106,7 @@ class TurbulenceBlock(Block):
     )
     outer_scale_pc: float = Field(50.0, gt=0, description="outer scale L, k_min = 2 pi / L")
     broadening: float = Field(
-        0.1, gt=0, le=1.0, description="resonance broadening Delta_mu (0 would give kappa_par = inf)"
+        0.1, gt=0, le=1.0, description="resonance broadening Delta_mu (0: kappa_par = inf)"
     )
     slab_fraction: float = Field(0.2, gt=0, le=1.0, description="energy fraction in slab modes")
     perpendicular_model: Literal["nlgc", "flrw"] = "nlgc"

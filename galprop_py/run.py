@@ -28,7 +28,7 @@ from .messages import info
 from .models.galaxy import GalaxyModel, build_momentum_grid, build_spatial_grid
 from .physics import kinematics
 from .physics.modulation import force_field
-from .solvers import LinearSolver, TimeIntegrator, solve_steady
+from .solvers import TimeIntegrator, solve_steady, steady_solver
 from .solvers.petsc import set_default_options
 from .transport import SpeciesTransport, default_operators
 
@@ -144,7 +144,7 @@ def run(cfg: Config, comm=None, restart: str | None = None, progress: bool = Tru
     }
     result = RunResult(cfg, decomp, model, {})
     if cfg.run.mode == "steady":
-        solver = LinearSolver(comm, "steady_")
+        solver = steady_solver(comm)
         for sp in model.species:
             t0 = time.perf_counter()
             extra = model.secondary_source(sp, result.states, decomp)
@@ -269,7 +269,7 @@ def write_result(path: Path, result: RunResult, comm) -> Path:
         write_run_metadata(f, cfg.dump())
         f.write_attrs("/", {"normalisation_factor": result.normalisation,
                             "t_myr": -1.0 if result.t_myr is None else result.t_myr})
-        for a, ax in enumerate(decomp.grid.axes):
+        for ax in decomp.grid.axes:
             f.write_small(f"/grid/{ax.name}", ax.centers, {"unit": "kpc", "what": "cell centres"})
             f.write_small(f"/grid/{ax.name}_edges", ax.edges, {"unit": "kpc"})
         f.write_attrs("/grid", {"geometry": decomp.grid.geometry,

@@ -220,19 +220,21 @@ def test_b12_oblique_strong_anisotropy_monotone():
 
     * Non-negativity: min psi >= -1e-12 max psi after every step (measured > 0: an M-matrix).
     * Moments: the growth is exactly 2 t K_eff, K_eff = K + diag(added) with
-      added = (0.284, 0.284, 0) kpar at ratio 1e3: checked to 1e-3 of 2 kpar t.
-    * Along b this is 2 t (kpar + 0.10 kpar): the variance along b grows 10.2% too fast at
-      ratio 1e3 (9.7% at ratio 10).  Asserted below 11% and above 9% (a larger value would mean
-      a changed decomposition, to be looked at).
-    * Across b the added diffusion dominates: the mean perpendicular variance grows as
-      2 t (kperp + 0.233 kpar), 234 times the physical 2 kperp t at ratio 1e3 (23 times at
-      ratio 10).  This is the known price of a positive scheme on the 27-point stencil for a
-      field far from the lattice directions; the symmetric scheme has no such error but
-      undershoots (next test).  Asserted below 0.24 kpar of extra perpendicular diffusivity.
+      added = (0.284, 0.284, 0) kpar at ratio 1e3 (0.157, 0.157, 0) kpar at ratio 10: checked
+      to 1e-3 of 2 kpar t (measured 2e-6).
+    * Along b the variance grows 10.2% too fast at ratio 1e3 (5.6% at ratio 10).  Asserted in
+      (9%, 11%) and (5%, 7%): a value outside means the decomposition changed, to be looked at.
+    * Across b the added diffusion dominates: the mean perpendicular variance grows with an
+      extra diffusivity of 0.234 kpar at ratio 1e3, 235 times the physical 2 kperp t
+      (0.129 kpar, 2.3 times, at ratio 10), and the peak is 40% (21%) low.  This is the known
+      price of a positive linear scheme on the 27-point stencil for a field far from the
+      lattice directions; the symmetric scheme has no such error but undershoots (next test).
+      Asserted below 0.24 kpar (0.14 kpar).
     """
     rel = _release(OBLIQUE, [1e-3, 1e-1], "monotone")
     assert rel.min_over_max.min() >= -1e-12
-    for p, along_excess_range in ((0, (0.09, 0.11)), (1, (0.08, 0.11))):
+    bounds = {0: ((0.09, 0.11), 0.24), 1: ((0.05, 0.07), 0.14)}  # (along excess, extra perp)
+    for p, (along_excess_range, max_extra_perp) in bounds.items():
         exp = rel.expected(p)
         k_eff = _monotone_effective_tensor(KPAR, rel.kperp[p], rel.b)
         exp_eff = 2.0 * T_END * k_eff
@@ -248,7 +250,7 @@ def test_b12_oblique_strong_anisotropy_monotone():
               f"max added fraction {rel.added_fraction:.3f}")
         assert np.max(np.abs(rel.growth[p] - exp_eff)) < 1e-3 * 2 * KPAR * T_END
         assert along_excess_range[0] < along_excess < along_excess_range[1]
-        assert 0.0 < extra_perp_kappa < 0.24 * KPAR
+        assert 0.0 < extra_perp_kappa < max_extra_perp * KPAR
     # the operator's own report of the clipping: added_x / K_xx at ratio 1e3
     k_eff = _monotone_effective_tensor(KPAR, 1e-3, rel.b)
     k = _tensor(KPAR, 1e-3, rel.b)

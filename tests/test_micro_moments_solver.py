@@ -12,8 +12,9 @@ accuracy, here 1e-10 relative, while particles are moved in space and in momentu
 The steps are solved exactly (LU of the whole matrix on every rank, ``pc_type redundant``):
 with an iterative solve the change of N per step is dt w^T r for the residual r, and w = V dp
 spans three decades over the momentum grid, so the default BiCGStab (``ksp_rtol 1e-10``) loses
-~4e-8 (1 rank) to ~8e-7 (2 ranks) of N in these 20 steps, and even ``ksp_rtol 1e-14`` leaves
-~1e-10 -- a property of the stopping test, not of the discretisation.
+2e-8 (1 rank) and 2.5e-7 (2 ranks) of N in the 20 steps of the cylindrical case, and even
+``ksp_rtol 1e-14`` leaves 1e-10 -- a property of the stopping test, not of the discretisation
+(measured; with LU the change is ~5e-15).
 
 The trapezoidal n of :func:`galprop_py.microphysics.moments.number_density` (nodes at the
 momentum centres, so it differs from N_h by the half cells at both grid ends) is not an exact

@@ -90,7 +90,7 @@ def test_b10_shock_acceleration_slope():
         src[0] = 1.0
         coeffs = SpeciesCoefficients(
             PROTON, p, pe, diffusion=DiffusionTensor(kappa * np.ones(mg.n)), wind=wind,
-            source=SeparableField().add(lambda c: (np.abs(c[0]) < 0.5 * dz) / dz, src),
+            source=SeparableField().add(lambda c, dz=dz: (np.abs(c[0]) < 0.5 * dz) / dz, src),
         )
         ops = [REGISTRY["diffusion"](), REGISTRY["advection"]("hybrid"),
                REGISTRY["adiabatic"]("outflow")]

@@ -112,7 +112,7 @@ def test_b5_time_dependent_slab_orders(scheme, order):
                           time__scheme=scheme)
         res = _solve(cfg)
         sols.append(integrated_density(res))
-    diffs = [np.max(np.abs(a - b)) for a, b in zip(sols[:-1], sols[1:])]
+    diffs = [np.max(np.abs(a - b)) for a, b in zip(sols[:-1], sols[1:], strict=True)]
     orders = np.log2(np.array(diffs[:-1]) / np.array(diffs[1:]))
     assert np.all(np.abs(orders - order) < 0.25), (diffs, orders)
     z = res.decomp.grid.axes[0].centers

@@ -33,7 +33,7 @@ class LocalBox:
     @property
     def shape(self) -> tuple[int, ...]:
         """Owned cells per physical axis."""
-        return tuple(e - s for s, e in zip(self.starts, self.stops))
+        return tuple(e - s for s, e in zip(self.starts, self.stops, strict=True))
 
     @property
     def c_shape(self) -> tuple[int, ...]:

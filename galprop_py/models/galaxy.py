@@ -148,7 +148,7 @@ class GalaxyModel:
         beta = kinematics.beta(p, species.mass)
         log_d = np.log(d.d0_cm2_s) + d.delta * np.log(rig / d.r0_gv)
         slope = d.delta
-        for rb, new in zip(d.breaks_gv, d.deltas_above):
+        for rb, new in zip(d.breaks_gv, d.deltas_above, strict=True):
             log_d = log_d + (new - slope) * np.log(np.maximum(rig / rb, 1.0))
             slope = new
         return units.diffusion_to_internal(beta**d.eta * np.exp(log_d))

@@ -140,6 +140,7 @@ class StencilSystem:
         else:
             mat.zeroEntries()
         indptr = np.arange(0, nrows * len(slots) + 1, len(slots), dtype=PETSc.IntType)
-        mat.setValuesCSR(indptr, cols.reshape(-1), vals.reshape(-1), addv=PETSc.InsertMode.ADD_VALUES)
+        mat.setValuesCSR(indptr, cols.reshape(-1), vals.reshape(-1),
+                         addv=PETSc.InsertMode.ADD_VALUES)
         mat.assemble()
         return mat

@@ -1,7 +1,7 @@
 """Implicit solvers: one steady-state KSP solve per species, or implicit time stepping."""
 
 from .petsc import LinearSolver, SolveInfo, SolverError
-from .steady import solve_steady
+from .steady import solve_steady, steady_solver
 from .transient import TimeIntegrator
 
-__all__ = ["LinearSolver", "SolveInfo", "SolverError", "solve_steady", "TimeIntegrator"]
+__all__ = ["LinearSolver", "SolveInfo", "SolverError", "solve_steady", "steady_solver", "TimeIntegrator"]

@@ -8,6 +8,12 @@ from ..transport import SpeciesTransport
 from .petsc import LinearSolver, SolveInfo
 
 
+def steady_solver(comm) -> LinearSolver:
+    """The steady-state KSP (prefix ``steady_``): BiCGStab + block-Jacobi/ILU(0), stopped at
+    a relative residual of 1e-8 (benchmarks/steady_performance.py measured the choices)."""
+    return LinearSolver(comm, "steady_", {"ksp_rtol": "1e-8"})
+
+
 def solve_steady(
     transport: SpeciesTransport, solver: LinearSolver | None = None, extra_source=None
 ) -> tuple[PETSc.Vec, SolveInfo]:
@@ -18,7 +24,7 @@ def solve_steady(
     """
     dec = transport.decomp
     own = solver is None
-    solver = solver or LinearSolver(dec.comm, "steady_")
+    solver = solver or steady_solver(dec.comm)
     solver.set_operator(transport.matrix())
     rhs = dec.create_vec()
     with dec.writable(rhs) as arr:

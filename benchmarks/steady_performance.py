@@ -1,0 +1,95 @@
+"""Steady-state performance of one species (protons) on the default Milky Way physics.
+
+    python benchmarks/steady_performance.py 2d                 # (a) 41 x 81 x 90, 1 rank
+    mpirun -n 2 python benchmarks/steady_performance.py 3d     # (b) 81 x 81 x 41 x 32
+    ... [block.key=value ...] [-steady_ksp_type gmres ...]
+
+Prints wall times of the stages (coefficients, assembly, solve), Krylov iterations, the
+final relative residual and the peak resident memory of every rank.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+
+import petsc4py
+
+from galprop_py.cli import _split_petsc  # noqa: E402
+
+ARGS, PETSC_ARGS = _split_petsc(sys.argv[1:])
+petsc4py.init([sys.argv[0]] + PETSC_ARGS)
+from mpi4py import MPI  # noqa: E402
+from petsc4py import PETSc  # noqa: E402
+
+from galprop_py.config import load_config  # noqa: E402
+from galprop_py.decomposition import Decomposition  # noqa: E402
+from galprop_py.models.galaxy import (  # noqa: E402
+    GalaxyModel,
+    build_momentum_grid,
+    build_spatial_grid,
+)
+from galprop_py.physics.species import species_from_name  # noqa: E402
+from galprop_py.run import _operators  # noqa: E402
+from galprop_py.solvers import solve_steady, steady_solver  # noqa: E402
+from galprop_py.transport import SpeciesTransport  # noqa: E402
+
+CASES = {
+    "2d": ["grid.n_r=41", "grid.n_z=81", "momentum.n=90"],
+    "3d": ["grid.geometry='cartesian3d'", "grid.n_x=81", "grid.n_y=81", "grid.n_z=41",
+           "momentum.n=32", "momentum.min=0.1"],
+}
+
+
+def main() -> None:
+    args = ARGS
+    case = args[0] if args else "2d"
+    overrides = CASES[case] + args[1:]
+    from galprop_py.cli import _default_config_path
+
+    cfg = load_config(str(_default_config_path()), overrides)
+    cfg.species = [s for s in cfg.species if s.name == "H1"]
+    comm = PETSc.COMM_WORLD
+    mpi = comm.tompi4py()
+
+    def stamp():
+        mpi.Barrier()
+        return time.perf_counter()
+
+    tw = stamp()
+    grid, mgrid = build_spatial_grid(cfg), build_momentum_grid(cfg)
+    GalaxyModel(cfg, grid, mgrid).coefficients(species_from_name("H1"))  # load numba kernels
+    t0 = stamp()
+    decomp = Decomposition(grid, mgrid.n, comm)
+    model = GalaxyModel(cfg, grid, mgrid)
+    coeffs = model.coefficients(model.species[0])
+    t1 = stamp()
+    tr = SpeciesTransport(decomp, coeffs, _operators(cfg))
+    tr.matrix()
+    t2 = stamp()
+    solver = steady_solver(comm)
+    x, info = solve_steady(tr, solver)
+    t3 = stamp()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    peaks = mpi.gather(peak_mb, root=0)
+    nnz = tr.matrix().getInfo()["nz_used"]
+    if mpi.rank == 0:
+        n = decomp.grid_unknowns
+        print(f"case {case}: grid {grid.shape} x {mgrid.n} momenta = {n:,} unknowns, "
+              f"{mpi.size} rank(s), matrix nonzeros {int(nnz):,}")
+        print(f"  (first call: numba kernels loaded from cache in {t0 - tw:.3f} s, not counted)")
+        print(f"  coefficients {t1 - t0:7.3f} s")
+        print(f"  assembly     {t2 - t1:7.3f} s")
+        print(f"  solve        {t3 - t2:7.3f} s  ({solver.ksp.getType()}/"
+              f"{solver.ksp.getPC().getType()}, {info.iterations} iterations, relative "
+              f"residual {info.relative_residual:.2e})")
+        print(f"  total        {t3 - t0:7.3f} s (assembly + solve {t3 - t1:.3f} s)")
+        print("  peak memory per rank [MB]: " + ", ".join(f"{p:.0f}" for p in peaks))
+    x.destroy()
+    solver.destroy()
+    tr.destroy()
+
+
+if __name__ == "__main__":
+    main()
