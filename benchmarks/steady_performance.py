@@ -20,7 +20,6 @@ from galprop_py.cli import _split_petsc  # noqa: E402
 
 ARGS, PETSC_ARGS = _split_petsc(sys.argv[1:])
 petsc4py.init([sys.argv[0]] + PETSC_ARGS)
-from mpi4py import MPI  # noqa: E402
 from petsc4py import PETSc  # noqa: E402
 
 from galprop_py.config import load_config  # noqa: E402

@@ -51,7 +51,10 @@ def main(argv=None) -> int:
     p_run = sub.add_parser("run", help="run a model (default: the Milky Way model)")
     p_run.add_argument("config", nargs="?", help="TOML config (default: built-in Milky Way)")
     p_run.add_argument("overrides", nargs="*", help="block.key=value overrides")
-    p_run.add_argument("--restart", help="checkpoint file to continue from")
+    p_run.add_argument(
+        "--restart",
+        help="checkpoint file to continue from; 'auto' = <output_dir>/checkpoint.h5 if it exists",
+    )
     p_run.add_argument("--no-progress", action="store_true")
     p_cfg = sub.add_parser("config", help="print the resolved configuration as JSON")
     p_cfg.add_argument("config", nargs="?")
@@ -74,9 +77,15 @@ def main(argv=None) -> int:
         if args.command == "config":
             print(json.dumps(cfg.dump(), indent=2))
             return 0
+        from pathlib import Path
+
         from .run import run
 
-        run(cfg, restart=args.restart, progress=not args.no_progress)
+        restart = args.restart
+        if restart == "auto":
+            ck = Path(cfg.run.output_dir) / "checkpoint.h5"
+            restart = str(ck) if ck.is_file() else None
+        run(cfg, restart=restart, progress=not args.no_progress)
     except (ConfigError, SolverError, FileNotFoundError, NotImplementedError, ValueError) as exc:
         from mpi4py import MPI
 

@@ -10,10 +10,10 @@ command line are applied before validation.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
+import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
@@ -85,7 +85,9 @@ class InjectionBlock(Block):
 
 class SpeciesBlock(Block):
     name: str
-    abundance: float = Field(1.0, ge=0, description="source abundance relative to H1 at the reference rigidity")
+    abundance: float = Field(
+        1.0, ge=0, description="source abundance relative to H1 at the reference rigidity"
+    )
     injection: InjectionBlock = Field(default_factory=InjectionBlock)
     sigma_inelastic_mb: float | None = Field(
         None, gt=0, description="constant total inelastic cross section on H (overrides tables)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from mpi4py import MPI
@@ -86,3 +87,9 @@ def test_cli_default_model_small_grid_end_to_end(tmp_path):
         lis = f["species/H1/sun/flux_lis"][...]
     value = np.exp(np.interp(np.log(100.0), np.log(t), np.log(lis)))
     assert value == pytest.approx(4.45e-2, rel=1e-6)
+    # the example's plot script reads the same file
+    sys.path.insert(0, str(Path(__file__).parents[1] / "examples" / "milky_way"))
+    import plot_result
+
+    png = plot_result.main(str(tmp_path / "milky_way.h5"), str(tmp_path / "again.png"))
+    assert png.stat().st_size > 10_000

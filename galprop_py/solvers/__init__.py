@@ -4,4 +4,11 @@ from .petsc import LinearSolver, SolveInfo, SolverError
 from .steady import solve_steady, steady_solver
 from .transient import TimeIntegrator
 
-__all__ = ["LinearSolver", "SolveInfo", "SolverError", "solve_steady", "steady_solver", "TimeIntegrator"]
+__all__ = [
+    "LinearSolver",
+    "SolveInfo",
+    "SolverError",
+    "TimeIntegrator",
+    "solve_steady",
+    "steady_solver",
+]
