@@ -126,9 +126,29 @@ class DiffusionBlock(Block):
     deltas_above: list[float] = Field(default_factory=list)
     scheme: Literal["monotone", "symmetric"] = "monotone"
     kperp_over_kpar: float = Field(0.1, gt=0, le=1.0)
-    field_direction: list[float] = Field(default_factory=lambda: [0.0, 1.0, 0.0])
-    field_model: Literal["uniform", "galactic"] = "uniform"
+    field_direction: list[float] = Field(
+        default_factory=lambda: [0.0, 1.0, 0.0],
+        description="unit vector of the regular field in the grid's frame: (x, y, z), or "
+        "(r, phi, z) for cylindrical grids",
+    )
+    field_model: Literal["uniform"] = "uniform"
     turbulence: TurbulenceBlock = Field(default_factory=TurbulenceBlock)
+
+    @model_validator(mode="after")
+    def _breaks(self):
+        if len(self.breaks_gv) != len(self.deltas_above):
+            raise ValueError(
+                f"diffusion.deltas_above has {len(self.deltas_above)} values; need one per "
+                f"break in diffusion.breaks_gv ({len(self.breaks_gv)})"
+            )
+        if any(b <= a for a, b in zip(self.breaks_gv, self.breaks_gv[1:])):
+            raise ValueError(f"diffusion.breaks_gv = {self.breaks_gv} must increase")
+        if len(self.field_direction) != 3 or not any(self.field_direction):
+            raise ValueError(
+                f"diffusion.field_direction = {self.field_direction}: need 3 components, "
+                "not all zero"
+            )
+        return self
 
 
 class WindBlock(Block):
@@ -152,7 +172,10 @@ class LossesBlock(Block):
     ionisation: bool = True
     coulomb: bool = True
     spallation: bool = True
-    n_e_cm3: float = Field(0.033, ge=0)
+    n_e_cm3: float = Field(0.025, ge=0, description="ionised gas at the mid-plane")
+    n_e_scale_height_kpc: float = Field(
+        1.0, gt=0, description="exponential scale height of the warm ionised gas"
+    )
     t_e_k: float = Field(1.0e4, gt=0)
     b_field_ug: float = Field(5.0, ge=0)
     u_rad_ev_cm3: float = Field(1.0, ge=0)
@@ -163,7 +186,14 @@ class SourceBlock(Block):
     z_scale_kpc: float = Field(0.1, gt=0)
     r_max_kpc: float = Field(15.0, gt=0, description="sources are cut off beyond this radius")
     sigma_kpc: float = Field(0.2, gt=0, description="gaussian profile width")
-    time_profile: Literal["constant", "burst_initial"] = "constant"
+    time_profile: Literal["constant", "window", "burst"] = Field(
+        "constant",
+        description="constant; window: on for t_on_myr <= t < t_off_myr; burst: the source "
+        "times burst_duration_myr is the initial state and nothing is injected later",
+    )
+    t_on_myr: float = Field(0.0, ge=0)
+    t_off_myr: float = Field(1.0e30, gt=0)
+    burst_duration_myr: float = Field(1.0, gt=0)
 
 
 class NormalizationBlock(Block):

@@ -200,6 +200,9 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress):
         loaded, t, step, _ = read_checkpoint(restart, decomp, mpi)
         states.update(loaded)
         info(f"restarted from {restart} at t = {t:g} Myr (step {step})")
+    elif cfg.source.time_profile == "burst":
+        for sp in model.species:
+            states[sp.name] = transports[sp.name].source() * cfg.source.burst_duration_myr
     vecs = {}
     for name, arr in states.items():
         v = decomp.create_vec()

@@ -81,6 +81,16 @@ class SpeciesTransport:
     def source(self, t: float | None = None) -> np.ndarray:
         return source_density(self.coeffs, self.decomp, t)
 
+    def source_average(self, t0: float, t1: float) -> np.ndarray:
+        """Source averaged over the time step [t0, t1] (exact for piecewise-constant g(t))."""
+        c = self.coeffs
+        base = source_density(c, self.decomp)
+        if c.source_time_integral is not None:
+            return base * (c.source_time_integral(t0, t1) / (t1 - t0))
+        if c.source_time is not None:
+            return base * c.source_time(0.5 * (t0 + t1))
+        return base
+
     def destroy(self) -> None:
         if self._mat is not None:
             self._mat.destroy()

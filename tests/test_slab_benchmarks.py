@@ -129,3 +129,19 @@ def test_b5_reaches_steady_state():
     z = res.decomp.grid.axes[0].centers
     exact = analytic.slab_diffusion(z, total_source(res), D, H)
     assert np.max(np.abs(integrated_density(res) - exact)) / exact.max() < 1e-3
+
+
+def test_time_dependent_source_window():
+    """A source switched on at t = 10 Myr (source.time_profile = "window") gives at 40 Myr what
+    a constant source gives at 30 Myr (backward Euler, same steps: 1e-9), and switching it
+    off at t = 30 Myr leaves less than the 30 Myr solution and more than half of it."""
+    common = dict(n_z=81, mode="transient", time__dt_myr=1.0, time__scheme="backward_euler")
+    shifted = _solve(slab_config(time__t_end_myr=40.0, source__time_profile="window",
+                                 source__t_on_myr=10.0, **common))
+    plain = _solve(slab_config(time__t_end_myr=30.0, **common))
+    a, b = integrated_density(shifted), integrated_density(plain)
+    assert np.max(np.abs(a - b)) / b.max() < 1e-9
+    off = _solve(slab_config(time__t_end_myr=40.0, source__time_profile="window",
+                             source__t_off_myr=30.0, **common))
+    c = integrated_density(off)
+    assert c.max() < b.max() and c.max() > 0.5 * b.max()

@@ -111,6 +111,32 @@ class GalaxyModel:
             return np.where(np.abs(zz) <= g.disc_half_thickness_kpc, g.n_h_cm3, 0.0)
         return gas.n_h_nuclei(r, z)
 
+    def ionised_gas_profile(self, coords):
+        """n_e / n_e(mid-plane): exp(-|z| / h) (warm ionised medium; Gaensler et al. 2008
+        find h = 1.8 kpc, Cordes & Lazio 2002 about 1 kpc), 1 without a z axis."""
+        zi = z_axis_index(self.grid.geometry)
+        if zi is None:
+            return np.ones(np.broadcast_shapes(*[np.shape(c) for c in coords]))
+        z = np.asarray(coords[zi], float)
+        shape = np.broadcast_shapes(*[np.shape(c) for c in coords])
+        return np.broadcast_to(np.exp(-np.abs(z) / self.cfg.losses.n_e_scale_height_kpc), shape)
+
+    def source_time_factor(self, t: float) -> float:
+        s = self.cfg.source
+        if s.time_profile == "window":
+            return 1.0 if s.t_on_myr <= t < s.t_off_myr else 0.0
+        if s.time_profile == "burst":
+            return 0.0
+        return 1.0
+
+    def source_time_integral(self, t0: float, t1: float) -> float:
+        s = self.cfg.source
+        if s.time_profile == "window":
+            return max(0.0, min(t1, s.t_off_myr) - max(t0, s.t_on_myr))
+        if s.time_profile == "burst":
+            return 0.0
+        return t1 - t0
+
     def source_profile(self, coords):
         s = self.cfg.source
         r, z = galactic_rz(coords, self.grid.geometry, self.cfg.sun.r_kpc)
@@ -181,6 +207,9 @@ class GalaxyModel:
         coeffs.energy_loss = self._energy_losses(species, pe)
         coeffs.catastrophic = self._catastrophic(species, p)
         coeffs.source = self._primary_source(species, p)
+        if cfg.source.time_profile != "constant":
+            coeffs.source_time = self.source_time_factor
+            coeffs.source_time_integral = self.source_time_integral
         return coeffs
 
     def _energy_losses(self, species: Species, pe: np.ndarray) -> SeparableField | None:
@@ -196,10 +225,11 @@ class GalaxyModel:
             )
             field.add(self.gas_density, rate * to_pdot)
         if lo.coulomb and lo.n_e_cm3 > 0:
+            # linear in n_e up to the Coulomb logarithm, evaluated at the mid-plane density
             rate = energy_losses.nucleus_coulomb_loss(
                 pe, species.mass, species.charge, lo.n_e_cm3, lo.t_e_k
             )
-            field.add(None, rate * to_pdot)
+            field.add(self.ionised_gas_profile, rate * to_pdot)
         return field or None
 
     def _catastrophic(self, species: Species, p: np.ndarray) -> SeparableField | None:

@@ -111,6 +111,9 @@ class SpeciesCoefficients:
         catastrophic: loss rate at momentum centres [1/Myr] (spallation, decay).
         source: injection rate density at momentum centres [per volume per GeV/c per Myr].
         source_time: optional factor g(t) multiplying ``source`` (time-dependent runs).
+        source_time_integral: optional exact integral of g over [t0, t1]; time steps use
+            it (or, without it, g at the step midpoint) so that a source switched on or off
+            inside a step injects exactly what it should.
     """
 
     species: Species
@@ -123,6 +126,7 @@ class SpeciesCoefficients:
     catastrophic: SeparableField | None = None
     source: SeparableField | None = None
     source_time: Callable[[float], float] | None = None
+    source_time_integral: Callable[[float, float], float] | None = None
 
     @property
     def dp(self) -> np.ndarray:

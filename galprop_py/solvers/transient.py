@@ -60,9 +60,8 @@ class TimeIntegrator:
         else:
             rhs.set(0.0)
         rhs.axpy(1.0 / dt, psi)
-        src = (1.0 - theta) * tr.source(t) + theta * tr.source(t + dt)
         with dec.writable(rhs) as arr:
-            arr += src
+            arr += tr.source_average(t, t + dt)
         self.solver.set_operator(self._lhs(theta, dt))
         self.last_info = self.solver.solve(
             rhs, psi, what=f"time step t = {t:.6g} Myr of species {tr.species.name}"
