@@ -141,7 +141,7 @@ class DiffusionBlock(Block):
                 f"diffusion.deltas_above has {len(self.deltas_above)} values; need one per "
                 f"break in diffusion.breaks_gv ({len(self.breaks_gv)})"
             )
-        if any(b <= a for a, b in zip(self.breaks_gv, self.breaks_gv[1:])):
+        if any(b <= a for a, b in zip(self.breaks_gv, self.breaks_gv[1:], strict=False)):
             raise ValueError(f"diffusion.breaks_gv = {self.breaks_gv} must increase")
         if len(self.field_direction) != 3 or not any(self.field_direction):
             raise ValueError(

@@ -48,7 +48,10 @@ PIP=("$PY" -m pip --disable-pip-version-check -q)
 
 has_module() { "$PY" -c "import $1" >/dev/null 2>&1; }
 
-if [[ -f "$STAMP" ]] && has_module petsc4py && has_module h5py && has_module galprop_py; then
+# the stamp records the pyproject.toml it was made for: a changed dependency list reinstalls
+want="$(cat "$ROOT/pyproject.toml" "$0" 2>/dev/null | cksum | cut -d' ' -f1)"
+if [[ -f "$STAMP" ]] && [[ "$(cat "$STAMP")" == "$want" ]] && has_module petsc4py \
+    && has_module h5py && has_module galprop_py; then
     exit 0
 fi
 
@@ -83,5 +86,5 @@ fi
 if [[ -f "$ROOT/pyproject.toml" ]]; then
     "${PIP[@]}" install --no-build-isolation -e "$ROOT[test]"
 fi
-touch "$STAMP"
+echo "$want" > "$STAMP"
 log "environment ready: $VENV"
