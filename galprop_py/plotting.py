@@ -121,6 +121,7 @@ def plot_spectra(
     show_data: bool = True,
     title: str | None = None,
     xlim: tuple[float, float] | None = None,
+    ylim_decades: float | None = 5.0,
     dpi: int = 120,
 ) -> Path:
     """Plot E^index-weighted fluxes, one panel per species, plus optional ratio panels.
@@ -135,6 +136,9 @@ def plot_spectra(
         show_data: overlay the published points listed in SPECIES_DATA / RATIO_DATA.
         title: figure title.
         xlim: energy range of all panels [GeV/n], e.g. ``(0.1, 1e3)``; default: automatic.
+        ylim_decades: flux panels show this many decades below their highest curve or
+            point (the modulated spectrum otherwise drags the axis down to ~1e-6); None for
+            matplotlib's automatic range.
         dpi: resolution of the PNG.
 
     Returns:
@@ -159,6 +163,9 @@ def plot_spectra(
             if show_data:
                 _draw_data(ax, SPECIES_DATA.get(key, ()), index)
             ax.set_yscale("log")
+            if ylim_decades is not None:
+                top = ax.get_ylim()[1]
+                ax.set_ylim(top * 10.0**-ylim_decades, top)
             lepton = key in ("electron", "positron")
             ax.set_xlabel("E [GeV]" if lepton else r"$E_\mathrm{kn}$ [GeV/n]")
             e_sym = "E" if lepton else r"E_\mathrm{kn}"
