@@ -124,7 +124,7 @@ class DiffusionBlock(Block):
     eta: float = Field(1.0, description="power of beta")
     breaks_gv: list[float] = Field(default_factory=list)
     deltas_above: list[float] = Field(default_factory=list)
-    scheme: Literal["monotone", "symmetric"] = "monotone"
+    scheme: Literal["monotone", "centred"] = "monotone"
     kperp_over_kpar: float = Field(0.1, gt=0, le=1.0)
     field_direction: list[float] = Field(
         default_factory=lambda: [0.0, 1.0, 0.0],
