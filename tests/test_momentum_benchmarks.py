@@ -68,7 +68,7 @@ def test_b7a_loss_time():
     assert 1.0 / b0 == pytest.approx(311.0, rel=0.01)
 
 
-def test_b10_shock_acceleration_slope():
+def test_b10_shock_acceleration_slope(tight_steady_rtol):
     """B10: test-particle DSA. A planar shock (u1 -> u2 = u1/r) in the middle of a slab with
     constant kappa (kappa/u1 = 10 cells), particles injected at p_min in the shock cell.
     psi = 4 pi p^2 f ~ p^(2-q) with q = 3r/(r-1): slope at the shock over two decades within

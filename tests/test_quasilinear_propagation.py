@@ -48,7 +48,7 @@ def _b3_quasilinear(q: float, **turbulence):
 
 
 @pytest.mark.parametrize("q", [5.0 / 3.0, 1.5], ids=["kolmogorov", "kraichnan"])
-def test_secondary_to_primary_slope_from_turbulence(q):
+def test_secondary_to_primary_slope_from_turbulence(q, tight_steady_rtol):
     """B/C in the disc: (1) equals the leaky-box formula with D = kappa_par of the library
     (1e-6, as B3), so the tensor's zz component is kappa_par; (2) its slope fitted over
     R = 1 .. 20 TV is -(2 - q) within 0.03.

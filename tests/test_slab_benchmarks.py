@@ -61,7 +61,7 @@ def test_b2_upwind_is_first_order():
     assert np.all(np.abs(orders - 1.0) < 0.15), (errors, orders)
 
 
-def test_b3_secondary_to_primary_leaky_box_equivalence():
+def test_b3_secondary_to_primary_leaky_box_equivalence(tight_steady_rtol):
     """B3: with spallation in the disc only and no energy changes, N_s/N_p =
     sigma_ps / (m_bar/X + sigma_s), X = mu v H / 2D.  C12 -> B10 (same A/Z, so the same D at
     the same T/n); constant cross sections 280, 250, 70 mb; gas only in the disc cell.

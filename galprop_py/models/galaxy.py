@@ -233,26 +233,29 @@ class GalaxyModel:
         return field or None
 
     def _catastrophic(self, species: Species, p: np.ndarray) -> SeparableField | None:
+        """Spallation on the gas (n v sigma) and radioactive decay 1/(gamma tau) [1/Myr]."""
+        field = SeparableField()
+        if not species.is_lepton and species.charge > 0:
+            tau = cross_sections.mean_life_myr(species.charge, species.mass_number)
+            if tau is not None:
+                field.add(None, 1.0 / (kinematics.gamma(p, species.mass) * tau))
         lo = self.cfg.losses
         if not lo.spallation or self.cfg.gas.model == "none" or species.is_lepton:
-            return None
+            return field or None
         block = self.blocks.get(species.name)
         t_n = kinematics.kinetic_energy(p, species.mass) / species.mass_number
+        he = self._per_h_atom_factor()
+        v = kinematics.velocity_cm_s(p, species.mass)
         if block is not None and block.sigma_inelastic_mb is not None:
-            v = kinematics.velocity_cm_s(p, species.mass)
-            he = cross_sections.helium_target_factor(self.cfg.gas.f_he)
             rate = v * block.sigma_inelastic_mb * units.MB_CM2 * he
         elif species.charge == 1 and species.mass_number == 1:
-            v = kinematics.velocity_cm_s(p, species.mass)
-            he = cross_sections.helium_target_factor(self.cfg.gas.f_he)
-            rate = v * cross_sections.sigma_pp_inelastic_mb(t_n * species.mass_number) * (
-                units.MB_CM2 * he
-            )
+            sigma = cross_sections.sigma_pp_inelastic_mb(t_n * species.mass_number)
+            rate = v * sigma * units.MB_CM2 * he
         else:
             rate = cross_sections.spallation_rate_per_s(
                 t_n, species.charge, species.mass_number, 1.0, self.cfg.gas.f_he
             )
-        return SeparableField().add(self.gas_density, rate * units.MYR_S)
+        return field.add(self.gas_density, rate * units.MYR_S)
 
     def _primary_source(self, species: Species, p: np.ndarray) -> SeparableField | None:
         block = self.blocks.get(species.name)
@@ -265,6 +268,12 @@ class GalaxyModel:
             cutoff_rigidity=inj.cutoff_gv,
         )
         return SeparableField().add(self.source_profile, block.abundance * spectrum)
+
+    def _per_h_atom_factor(self) -> float:
+        """Targets per H atom weighted by cross section: 1 + K_He f_He (helium scaled
+        geometrically, see physics.cross_sections.helium_target_factor)."""
+        f_he = self.cfg.gas.f_he
+        return cross_sections.helium_target_factor(f_he) * (1.0 + f_he)
 
     # --- secondaries --------------------------------------------------------------------------
     def production_cross_sections(self, species: Species) -> dict[str, np.ndarray]:
@@ -298,7 +307,7 @@ class GalaxyModel:
             )
         coords = decomp.local_centers()
         n_gas = np.asarray(self.gas_density(coords), float)[..., None]
-        he = cross_sections.helium_target_factor(self.cfg.gas.f_he)
+        he = self._per_h_atom_factor()
         total = 0.0
         for name, sigma in sigmas.items():
             parent = self._by_name[name]
