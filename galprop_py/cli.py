@@ -59,10 +59,10 @@ def main(argv=None) -> int:
     p_cfg = sub.add_parser("config", help="print the resolved configuration as JSON")
     p_cfg.add_argument("config", nargs="?")
     p_cfg.add_argument("overrides", nargs="*")
-    args = parser.parse_args(ours)
-    if args.config and "=" in args.config:
-        args.overrides.insert(0, args.config)
-        args.config = None
+    # block.key=value overrides may stand anywhere (also after --options)
+    overrides = [a for a in ours if "=" in a and not a.startswith("-")]
+    args = parser.parse_args([a for a in ours if a not in overrides])
+    args.overrides = overrides
 
     import petsc4py
 

@@ -90,6 +90,27 @@ def _sun_spectra(cfg, model, decomp, states):
     return out
 
 
+def element_spectra(spectra: dict, model) -> dict:
+    """Sum isotopes into elements ("B" = B10 + B11, ...) on the common T/n grid, for plots
+    and ratios such as B/C; elements with a single isotope in the run are included too."""
+    from .physics.species import _ELEMENTS
+
+    if model.momentum.axis != "kinetic_energy_per_nucleon":
+        return {}
+    out: dict = {}
+    for sp in model.species:
+        if sp.is_lepton or sp.charge <= 0:
+            continue
+        sym = _ELEMENTS[sp.charge - 1]
+        s = spectra[sp.name]
+        if sym not in out:
+            out[sym] = {"t_n": s["t_n"], "lis": np.zeros_like(s["lis"]),
+                        "toa": np.zeros_like(s["toa"])}
+        out[sym]["lis"] = out[sym]["lis"] + s["lis"]
+        out[sym]["toa"] = out[sym]["toa"] + s["toa"]
+    return out
+
+
 def _normalise(cfg, spectra, states) -> float:
     norm = cfg.normalization
     if not norm.enabled or norm.species not in spectra:
@@ -171,8 +192,13 @@ def run(cfg: Config, comm=None, restart: str | None = None, progress: bool = Tru
         from .plotting import plot_spectra
 
         png = out_dir / (Path(cfg.output.file).stem + "_spectra.png")
-        names = [s for s in ("H1", "He4") if s in result.sun_spectra] or list(result.sun_spectra)
-        plot_spectra(result.sun_spectra, names, png)
+        curves = dict(result.sun_spectra)
+        curves.update(element_spectra(result.sun_spectra, model))
+        names = [s for s in ("H1", "He4") if s in curves]
+        ratios = [r for r in ("B/C",) if all(e in curves for e in r.split("/"))]
+        if not names and not ratios:
+            names = list(result.sun_spectra)[:4]
+        plot_spectra(curves, names, png, ratios=ratios)
         info(f"plot written: {png}")
     return result
 
