@@ -96,6 +96,11 @@ class SpeciesBlock(Block):
         default_factory=dict,
         description="production cross sections [mb] from parent species (overrides tables)",
     )
+    normalize_to: tuple[float, float] | None = Field(
+        None,
+        description="(T_n [GeV/n], flux [m^-2 s^-1 sr^-1 (GeV/n)^-1]): scale this species on "
+        "its own to that local flux instead of using [normalization]",
+    )
 
 
 class TurbulenceBlock(Block):
@@ -168,6 +173,17 @@ class GasBlock(Block):
     disc_half_thickness_kpc: float = Field(0.1, gt=0, description="uniform model only")
 
 
+class PhotonFieldBlock(Block):
+    """A grey-body photon field: Planck shape of ``temperature_k``, energy density at the Sun
+    ``energy_density_ev_cm3``, falling off exponentially in r and |z| (uniform without scales)."""
+
+    name: str
+    temperature_k: float = Field(gt=0)
+    energy_density_ev_cm3: float = Field(ge=0)
+    scale_radius_kpc: float | None = Field(None, gt=0)
+    scale_height_kpc: float | None = Field(None, gt=0)
+
+
 class LossesBlock(Block):
     ionisation: bool = True
     coulomb: bool = True
@@ -177,8 +193,19 @@ class LossesBlock(Block):
         1.0, gt=0, description="exponential scale height of the warm ionised gas"
     )
     t_e_k: float = Field(1.0e4, gt=0)
-    b_field_ug: float = Field(5.0, ge=0)
-    u_rad_ev_cm3: float = Field(1.0, ge=0)
+    b_field_ug: float = Field(5.0, ge=0, description="total field at the Sun (synchrotron)")
+    b_field_scale_radius_kpc: float = Field(10.0, gt=0)
+    b_field_scale_height_kpc: float = Field(2.0, gt=0)
+    photon_fields: list[PhotonFieldBlock] = Field(
+        default_factory=lambda: [
+            PhotonFieldBlock(name="cmb", temperature_k=2.7255, energy_density_ev_cm3=0.261),
+            PhotonFieldBlock(name="infrared", temperature_k=35.0, energy_density_ev_cm3=0.3,
+                             scale_radius_kpc=5.0, scale_height_kpc=2.0),
+            PhotonFieldBlock(name="starlight", temperature_k=4000.0, energy_density_ev_cm3=0.6,
+                             scale_radius_kpc=5.0, scale_height_kpc=2.0),
+        ],
+        description="grey-body photon fields for inverse Compton (Klein-Nishina)",
+    )
 
 
 class SourceBlock(Block):

@@ -111,20 +111,28 @@ def element_spectra(spectra: dict, model) -> dict:
     return out
 
 
+def _flux_at(spectrum, t_n_gev) -> float:
+    lis = np.maximum(spectrum["lis"], 1e-300)
+    return float(np.exp(np.interp(np.log(t_n_gev), np.log(spectrum["t_n"]), np.log(lis))))
+
+
 def _normalise(cfg, spectra, states) -> float:
+    """Scale to the measured local flux: species with their own ``normalize_to`` alone, all
+    others together by [normalization] (the global factor is returned)."""
+    own = {b.name: b.normalize_to for b in cfg.species if b.normalize_to is not None}
     norm = cfg.normalization
-    if not norm.enabled or norm.species not in spectra:
-        return 1.0
-    s = spectra[norm.species]
-    lis = np.maximum(s["lis"], 1e-300)
-    value = np.exp(np.interp(np.log(norm.t_n_gev), np.log(s["t_n"]), np.log(lis)))
-    factor = norm.flux / value
-    for name in states:
-        states[name] *= factor
-    for sp in spectra.values():
-        sp["lis"] = sp["lis"] * factor
-        sp["toa"] = sp["toa"] * factor
-    return factor
+    factors = {}
+    if norm.enabled and norm.species in spectra:
+        f = norm.flux / _flux_at(spectra[norm.species], norm.t_n_gev)
+        factors = {name: f for name in spectra}
+    for name, (t_n, flux) in own.items():
+        if name in spectra:
+            factors[name] = flux / _flux_at(spectra[name], t_n)
+    for name, f in factors.items():
+        states[name] *= f
+        spectra[name]["lis"] = spectra[name]["lis"] * f
+        spectra[name]["toa"] = spectra[name]["toa"] * f
+    return factors.get(norm.species, 1.0)
 
 
 class _StopFlag:
@@ -194,7 +202,7 @@ def run(cfg: Config, comm=None, restart: str | None = None, progress: bool = Tru
         png = out_dir / (Path(cfg.output.file).stem + "_spectra.png")
         curves = dict(result.sun_spectra)
         curves.update(element_spectra(result.sun_spectra, model))
-        names = [s for s in ("H1", "He4") if s in curves]
+        names = [s for s in ("H1", "He4", "electron", "positron") if s in curves]
         ratios = [r for r in ("B/C",) if all(e in curves for e in r.split("/"))]
         if not names and not ratios:
             names = list(result.sun_spectra)[:4]

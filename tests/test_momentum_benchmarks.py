@@ -44,12 +44,13 @@ def _electron_loss_run(n_p, alpha=2.2, e_max=1.0e3, u_ev=1.0, scheme="quadratic"
     return energy, psi, exact
 
 
-@pytest.mark.parametrize("scheme,order,tol", [("quadratic", 2.0, 0.005), ("upwind", 1.0, 0.08)])
+@pytest.mark.parametrize("scheme,order,tol", [("quadratic", 2.0, 0.001), ("upwind", 1.0, 0.08)])
 def test_b7a_electron_losses(scheme, order, tol):
     """B7a: N = Q0/((alpha-1) b0) [E^-(alpha+1) - E_max^(1-alpha) E^-2] below E_max (the
     cutoff on a cell edge).  Max relative error over 1-300 GeV with n = 60, 120, 240 points
-    over four decades: convergence order 2 (quadratic face values) or 1 (upwind), +- 0.25;
-    at n = 240 below 0.5% (quadratic; measured 0.32%) or 8% (upwind; measured 7.1%).
+    over four decades: convergence order at least 2 for quadratic face values (measured
+    3.1 and 3.0: the power law makes the leading error term vanish) and 1 +- 0.25 for upwind;
+    at n = 240 below 0.1% (quadratic; measured 0.03%) or 8% (upwind; measured 7.1%).
     The quadratic scheme's undershoot beyond the cutoff stays below 1e-10 of the maximum."""
     errors = []
     for n_p in (60, 120, 240):
@@ -58,7 +59,10 @@ def test_b7a_electron_losses(scheme, order, tol):
         errors.append(np.max(np.abs(psi[sel] / exact[sel] - 1.0)))
         assert psi.min() >= -1e-10 * psi.max()
     orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
-    assert np.all(np.abs(orders - order) < 0.25), (errors, orders)
+    if scheme == "upwind":
+        assert np.all(np.abs(orders - order) < 0.25), (errors, orders)
+    else:
+        assert np.all(orders > order - 0.25), (errors, orders)
     assert errors[-1] < tol, errors
 
 

@@ -218,7 +218,7 @@ class GalaxyModel:
         beta = kinematics.beta(pe, species.mass)
         to_pdot = units.MYR_S / beta  # dT/dt [GeV/s] -> dp/dt [GeV/c per Myr]
         if species.is_lepton:
-            return None  # electrons: added with the lepton network (not in the default model)
+            return self._lepton_losses(pe, to_pdot)
         if lo.ionisation and self.cfg.gas.model != "none":
             rate = energy_losses.nucleus_ionisation_loss(
                 pe, species.mass, species.charge, species.mass_number, 1.0, self.cfg.gas.f_he
@@ -231,6 +231,53 @@ class GalaxyModel:
             )
             field.add(self.ionised_gas_profile, rate * to_pdot)
         return field or None
+
+    def _lepton_losses(self, pe: np.ndarray, to_pdot: np.ndarray) -> SeparableField | None:
+        """Electron/positron losses: ionisation and bremsstrahlung on the neutral gas,
+        synchrotron in B(x)^2, inverse Compton (Klein-Nishina) on each photon field."""
+        lo = self.cfg.losses
+        f_he = self.cfg.gas.f_he
+        field = SeparableField()
+        if self.cfg.gas.model != "none":
+            gas_rate = energy_losses.electron_bremsstrahlung_loss(pe, 1.0, f_he)
+            if lo.ionisation:
+                gas_rate = gas_rate + energy_losses.electron_ionisation_loss(pe, 1.0, f_he)
+            field.add(self.gas_density, gas_rate * to_pdot)
+        if lo.b_field_ug > 0:
+            sync = energy_losses.synchrotron_loss(pe, 1.0)  # at 1 muG, scales as B^2
+            field.add(self.magnetic_energy_profile, sync * to_pdot)
+        for ph in lo.photon_fields:
+            if ph.energy_density_ev_cm3 <= 0:
+                continue
+            ic = energy_losses.inverse_compton_kn_loss(pe, [ph.temperature_k], [1.0])
+            field.add(self._photon_profile(ph), ic * to_pdot)
+        return field or None
+
+    def _exponential_disc(self, coords, value, r_scale, z_scale):
+        """value * exp(-(r - r_sun)/r_scale - |z|/z_scale) (a None scale is no fall-off)."""
+        r, z = galactic_rz(coords, self.grid.geometry, self.cfg.sun.r_kpc)
+        shape = np.broadcast_shapes(*[np.shape(c) for c in coords])
+        arg = np.zeros(np.broadcast_shapes(np.shape(r), np.shape(z)))
+        if r_scale is not None:
+            arg = arg - (np.asarray(r, float) - self.cfg.sun.r_kpc) / r_scale
+        if z_scale is not None and z_axis_index(self.grid.geometry) is not None:
+            arg = arg - np.abs(np.asarray(z, float)) / z_scale
+        return np.broadcast_to(value * np.exp(arg), shape)
+
+    def magnetic_energy_profile(self, coords):
+        """(B / muG)^2 with B = B_sun exp(-(r - r_sun)/R_B - |z|/z_B) (exponential disc, as
+        in Strong, Moskalenko & Reimer 2000, ApJ 537, 763)."""
+        lo = self.cfg.losses
+        b = self._exponential_disc(coords, lo.b_field_ug, lo.b_field_scale_radius_kpc,
+                                   lo.b_field_scale_height_kpc)
+        return b * b
+
+    def _photon_profile(self, ph):
+        def profile(coords):
+            return self._exponential_disc(coords, ph.energy_density_ev_cm3,
+                                          ph.scale_radius_kpc, ph.scale_height_kpc)
+
+        return profile
 
     def _catastrophic(self, species: Species, p: np.ndarray) -> SeparableField | None:
         """Spallation on the gas (n v sigma) and radioactive decay 1/(gamma tau) [1/Myr]."""

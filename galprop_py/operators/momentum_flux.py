@@ -9,10 +9,10 @@ is pdot times a face value of psi taken from the upwind side:
 ``"quadratic"`` (default)
     the quadratic through the two upwind cells and the downwind cell, in ln p, evaluated at
     the edge (Leonard 1979, QUICK, on a non-uniform grid): second-order accurate and exact
-    for quadratics in ln p, ~0.3% for the same power law.  Not monotone: next to sharp
+    for quadratics in ln p, ~0.3% for the same power law.  At an outflow end the face value
+    is extrapolated quadratically from the three upwind cells.  Not monotone: next to sharp
     spectral features (a cutoff) it can undershoot by a few per cent of the local value;
-    at an outflow end the face value is extrapolated linearly from the two upwind
-    cells; where there is only one upwind cell the scheme falls back to first order.
+    where there are too few upwind cells the scheme falls back to first order.
 
 At the grid ends nothing flows in, and what flows out leaves the grid (``boundary =
 "outflow"``) or is held back (``"closed"``, zero flux through both ends).
@@ -53,9 +53,17 @@ def edge_stencils(p: np.ndarray, p_edges: np.ndarray, scheme: str):
             if scheme == "upwind" or not 0 <= upup < n:
                 out[direction].append([(up, 1.0)])
                 continue
-            if not 0 <= down < n:  # outflow end: linear extrapolation from the upwind side
-                t = (xe[e] - x[up]) / (x[up] - x[upup])
-                out[direction].append([(up, 1.0 + t), (upup, -t)])
+            if not 0 <= down < n:
+                # outflow end: quadratic extrapolation from three upwind cells (or linear
+                # from two); a lower-order closure here seeds an odd-even mode that decays
+                # only slowly into the grid
+                up3 = upup - 1 if direction > 0 else upup + 1
+                if 0 <= up3 < n:
+                    w = _quadratic_weights(xe[e], x[up], x[upup], x[up3])
+                    out[direction].append([(up, w[0]), (upup, w[1]), (up3, w[2])])
+                else:
+                    t = (xe[e] - x[up]) / (x[up] - x[upup])
+                    out[direction].append([(up, 1.0 + t), (upup, -t)])
                 continue
             w = _quadratic_weights(xe[e], x[upup], x[up], x[down])
             out[direction].append([(upup, w[0]), (up, w[1]), (down, w[2])])
