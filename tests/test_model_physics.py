@@ -54,7 +54,8 @@ def test_electron_synchrotron_steady_state_b7a_through_the_model():
     """B7a through the config path: electrons injected uniformly (E^-2.2) in a closed box
     with synchrotron losses only (B = 10 muG, U_B = 2.48 eV/cm^3): the steady spectrum is
     Q0/((alpha-1) b0) [E^-(alpha+1) - E_max^(1-alpha) E^-2], E_max = the grid's top edge.
-    1% over 1-300 GeV with 80 points over 1-3000 GeV (quadratic scheme: measured 0.49%, at the lowest cells).
+    1% over 1-300 GeV with 80 points over 1-3000 GeV (quadratic scheme: measured 0.49%, at
+    the lowest cells).
     Only synchrotron acts: the model's photon-field list is empty."""
     from galprop_py import analytic
     from galprop_py.physics.energy_losses import thomson_b0
