@@ -93,7 +93,9 @@ def _draw_model(ax, t_n, curves, weight_index: float) -> None:
     styles = {"lis": ("--", "model LIS"), "toa": ("-", "model TOA (modulated)")}
     for key, values in curves.items():
         ls, label = styles[key]
-        ax.plot(t_n, t_n**weight_index * values, ls=ls, color="k", lw=1.5, label=label)
+        y = t_n**weight_index * np.asarray(values, float)
+        y = np.where(y > 0, y, np.nan)  # log axes: round-off zeros are not drawn
+        ax.plot(t_n, y, ls=ls, color="k", lw=1.5, label=label)
 
 
 def _draw_data(ax, names: Sequence[str], weight_index: float) -> None:

@@ -84,8 +84,10 @@ def _sun_spectra(cfg, model, decomp, states):
         t_n = kinematics.kinetic_energy(p, sp.mass) / sp.mass_number
         psi = value_at_point(decomp, states[sp.name], point)
         lis = flux_from_density(sp, p, psi)
-        toa = force_field(t_n, lis, cfg.modulation.phi_gv, sp.mass / sp.mass_number,
-                          sp.charge, sp.mass_number)
+        # the force field interpolates in log-log: keep round-off zeros/negatives out
+        floor = 1e-300 * max(float(np.max(np.abs(lis))), 1e-300)
+        toa = force_field(t_n, np.maximum(lis, floor), cfg.modulation.phi_gv,
+                          sp.mass / sp.mass_number, sp.charge, sp.mass_number)
         out[sp.name] = {"t_n": t_n, "lis": lis, "toa": toa}
     return out
 

@@ -1,7 +1,19 @@
-"""Steady state: one residual-controlled implicit solve A psi = S per species."""
+"""Steady state: one residual-controlled implicit solve A psi = S per species.
+
+Spectra span many decades (a proton LIS falls by ~1e11 between 1 GeV and 10 TeV; a
+loss-steepened electron spectrum by more), while a Krylov stopping test looks at one norm
+of the whole vector, dominated by the largest momenta's values.  So the system is solved in
+scaled unknowns: psi = s_k chi with s_k, per momentum point, the largest local estimate
+|S| / A_diag over the cells (gaps filled by log-interpolation), and the equations are divided
+by the same s_k.  This is a diagonal similarity transform: the ILU factors are just rescaled,
+but the stopping test then asks for the same relative accuracy at every momentum
+(which takes a few more iterations than an unscaled solve to the same tolerance).
+"""
 
 from __future__ import annotations
 
+import numpy as np
+from mpi4py import MPI
 from petsc4py import PETSc
 
 from ..transport import SpeciesTransport
@@ -10,8 +22,23 @@ from .petsc import LinearSolver, SolveInfo
 
 def steady_solver(comm) -> LinearSolver:
     """The steady-state KSP (prefix ``steady_``): BiCGStab + block-Jacobi/ILU(0), stopped at
-    a relative residual of 1e-8 (benchmarks/steady_performance.py measured the choices)."""
-    return LinearSolver(comm, "steady_", {"ksp_rtol": "1e-8"})
+    a relative (preconditioned, momentum-scaled) residual of 1e-6.  Measured on the default
+    model: the local spectra then agree with a 1e-13 solve to 3e-6 at every energy, on 1
+    and 2 ranks (without the scaling, 1e-8 left errors of 1e-4 in the tails)."""
+    return LinearSolver(comm, "steady_", {"ksp_rtol": "1e-6"})
+
+
+def momentum_scaling(decomp, rhs: np.ndarray, diag: np.ndarray) -> np.ndarray:
+    """Scale s_k of the solution at momentum point k (same on every rank)."""
+    axes = tuple(range(rhs.ndim - 1))
+    est = np.max(np.abs(rhs) / np.maximum(np.abs(diag), 1e-300), axis=axes)
+    glob = np.empty_like(est)
+    decomp.comm.tompi4py().Allreduce(est, glob, op=MPI.MAX)
+    k = np.arange(glob.size)
+    ok = glob > 1e-300 * max(glob.max(), 1e-300)
+    if not ok.any():
+        return np.ones_like(glob)
+    return np.exp(np.interp(k, k[ok], np.log(glob[ok])))
 
 
 def solve_steady(
@@ -25,16 +52,34 @@ def solve_steady(
     dec = transport.decomp
     own = solver is None
     solver = solver or steady_solver(dec.comm)
-    solver.set_operator(transport.matrix())
+    source = transport.source()
+    if extra_source is not None:
+        source = source + extra_source
+    scale = momentum_scaling(dec, source, transport.system().diag)
+    mat = transport.matrix()
+    left, right = dec.create_vec(), dec.create_vec()
+    with dec.writable(left) as a:
+        a[...] = 1.0 / scale
+    with dec.writable(right) as a:
+        a[...] = scale
+    mat.diagonalScale(left, right)
     rhs = dec.create_vec()
     with dec.writable(rhs) as arr:
-        arr[...] = transport.source()
-        if extra_source is not None:
-            arr += extra_source
+        arr[...] = source / scale
     x = dec.create_vec()
     x.set(0.0)
-    info = solver.solve(rhs, x, what=f"steady state of species {transport.species.name}")
-    rhs.destroy()
+    try:
+        solver.set_operator(mat)
+        info = solver.solve(rhs, x, what=f"steady state of species {transport.species.name}")
+    finally:
+        # undo the scaling of the cached operator (time stepping may reuse it)
+        left.reciprocal()
+        right.reciprocal()
+        mat.diagonalScale(left, right)
+    right.reciprocal()  # the scale s again
+    x.pointwiseMult(x, right)
+    for v in (left, right, rhs):
+        v.destroy()
     if own:
         solver.destroy()
     return x, info
