@@ -36,8 +36,14 @@ from galprop_py.transport import SpeciesTransport  # noqa: E402
 
 CASES = {
     "2d": ["grid.n_r=41", "grid.n_z=81", "momentum.n=90"],
-    "3d": ["grid.geometry='cartesian3d'", "grid.n_x=81", "grid.n_y=81", "grid.n_z=41",
-           "momentum.n=32", "momentum.min=0.1"],
+    "3d": [
+        "grid.geometry='cartesian3d'",
+        "grid.n_x=81",
+        "grid.n_y=81",
+        "grid.n_z=41",
+        "momentum.n=32",
+        "momentum.min=0.1",
+    ],
 }
 
 
@@ -75,14 +81,18 @@ def main() -> None:
     nnz = tr.matrix().getInfo()["nz_used"]
     if mpi.rank == 0:
         n = decomp.grid_unknowns
-        print(f"case {case}: grid {grid.shape} x {mgrid.n} momenta = {n:,} unknowns, "
-              f"{mpi.size} rank(s), matrix nonzeros {int(nnz):,}")
+        print(
+            f"case {case}: grid {grid.shape} x {mgrid.n} momenta = {n:,} unknowns, "
+            f"{mpi.size} rank(s), matrix nonzeros {int(nnz):,}"
+        )
         print(f"  (first call: numba kernels loaded from cache in {t0 - tw:.3f} s, not counted)")
         print(f"  coefficients {t1 - t0:7.3f} s")
         print(f"  assembly     {t2 - t1:7.3f} s")
-        print(f"  solve        {t3 - t2:7.3f} s  ({solver.ksp.getType()}/"
-              f"{solver.ksp.getPC().getType()}, {info.iterations} iterations, relative "
-              f"residual {info.relative_residual:.2e})")
+        print(
+            f"  solve        {t3 - t2:7.3f} s  ({solver.ksp.getType()}/"
+            f"{solver.ksp.getPC().getType()}, {info.iterations} iterations, relative "
+            f"residual {info.relative_residual:.2e})"
+        )
         print(f"  total        {t3 - t0:7.3f} s (assembly + solve {t3 - t1:.3f} s)")
         print("  peak memory per rank [MB]: " + ", ".join(f"{p:.0f}" for p in peaks))
     x.destroy()

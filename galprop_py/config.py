@@ -199,10 +199,20 @@ class LossesBlock(Block):
     photon_fields: list[PhotonFieldBlock] = Field(
         default_factory=lambda: [
             PhotonFieldBlock(name="cmb", temperature_k=2.7255, energy_density_ev_cm3=0.261),
-            PhotonFieldBlock(name="infrared", temperature_k=35.0, energy_density_ev_cm3=0.3,
-                             scale_radius_kpc=5.0, scale_height_kpc=2.0),
-            PhotonFieldBlock(name="starlight", temperature_k=4000.0, energy_density_ev_cm3=0.6,
-                             scale_radius_kpc=5.0, scale_height_kpc=2.0),
+            PhotonFieldBlock(
+                name="infrared",
+                temperature_k=35.0,
+                energy_density_ev_cm3=0.3,
+                scale_radius_kpc=5.0,
+                scale_height_kpc=2.0,
+            ),
+            PhotonFieldBlock(
+                name="starlight",
+                temperature_k=4000.0,
+                energy_density_ev_cm3=0.6,
+                scale_radius_kpc=5.0,
+                scale_height_kpc=2.0,
+            ),
         ],
         description="grey-body photon fields for inverse Compton (Klein-Nishina)",
     )

@@ -53,8 +53,9 @@ def _apply_solver_options(cfg: Config) -> None:
 
 
 def _operators(cfg: Config):
-    return default_operators(cfg.momentum.boundary, cfg.diffusion.scheme, cfg.wind.scheme,
-                             cfg.momentum.scheme)
+    return default_operators(
+        cfg.momentum.boundary, cfg.diffusion.scheme, cfg.wind.scheme, cfg.momentum.scheme
+    )
 
 
 def sun_position(cfg: Config):
@@ -86,8 +87,14 @@ def _sun_spectra(cfg, model, decomp, states):
         lis = flux_from_density(sp, p, psi)
         # the force field interpolates in log-log: keep round-off zeros/negatives out
         floor = 1e-300 * max(float(np.max(np.abs(lis))), 1e-300)
-        toa = force_field(t_n, np.maximum(lis, floor), cfg.modulation.phi_gv,
-                          sp.mass / sp.mass_number, sp.charge, sp.mass_number)
+        toa = force_field(
+            t_n,
+            np.maximum(lis, floor),
+            cfg.modulation.phi_gv,
+            sp.mass / sp.mass_number,
+            sp.charge,
+            sp.mass_number,
+        )
         out[sp.name] = {"t_n": t_n, "lis": lis, "toa": toa}
     return out
 
@@ -106,8 +113,11 @@ def element_spectra(spectra: dict, model) -> dict:
         sym = _ELEMENTS[sp.charge - 1]
         s = spectra[sp.name]
         if sym not in out:
-            out[sym] = {"t_n": s["t_n"], "lis": np.zeros_like(s["lis"]),
-                        "toa": np.zeros_like(s["toa"])}
+            out[sym] = {
+                "t_n": s["t_n"],
+                "lis": np.zeros_like(s["lis"]),
+                "toa": np.zeros_like(s["toa"]),
+            }
         out[sym]["lis"] = out[sym]["lis"] + s["lis"]
         out[sym]["toa"] = out[sym]["toa"] + s["toa"]
     return out
@@ -155,8 +165,13 @@ class _StopFlag:
         return bool(comm.bcast(self.flag, root=0)) or bool(comm.allreduce(self.flag, op=MPI.LOR))
 
 
-def run(cfg: Config, comm=None, restart: str | None = None, progress: bool = True,
-        write_output: bool = True) -> RunResult:
+def run(
+    cfg: Config,
+    comm=None,
+    restart: str | None = None,
+    progress: bool = True,
+    write_output: bool = True,
+) -> RunResult:
     """Solve the model of ``cfg``; write the HDF5 result and the plot unless told not to."""
     comm = comm or PETSc.COMM_WORLD
     mpi = comm.tompi4py()
@@ -285,8 +300,13 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress):
         stopping = stop.agreed(mpi)
         if wall_due or time_due or stopping:
             write_checkpoint(
-                ckpt, decomp, {n: decomp.local_array(v) for n, v in vecs.items()}, t, step,
-                cfg.dump(), mpi,
+                ckpt,
+                decomp,
+                {n: decomp.local_array(v) for n, v in vecs.items()},
+                t,
+                step,
+                cfg.dump(),
+                mpi,
             )
             last_ckpt_wall = time.time()
             if time_due:
@@ -306,33 +326,52 @@ def write_result(path: Path, result: RunResult, comm) -> Path:
     decomp, model, cfg = result.decomp, result.model, result.config
     with ParallelFile(path, "w", comm) as f:
         write_run_metadata(f, cfg.dump())
-        f.write_attrs("/", {"normalisation_factor": result.normalisation,
-                            "t_myr": -1.0 if result.t_myr is None else result.t_myr})
+        f.write_attrs(
+            "/",
+            {
+                "normalisation_factor": result.normalisation,
+                "t_myr": -1.0 if result.t_myr is None else result.t_myr,
+            },
+        )
         for ax in decomp.grid.axes:
             f.write_small(f"/grid/{ax.name}", ax.centers, {"unit": "kpc", "what": "cell centres"})
             f.write_small(f"/grid/{ax.name}_edges", ax.edges, {"unit": "kpc"})
-        f.write_attrs("/grid", {"geometry": decomp.grid.geometry,
-                                "axes": ",".join(decomp.grid.axis_names)})
+        f.write_attrs(
+            "/grid", {"geometry": decomp.grid.geometry, "axes": ",".join(decomp.grid.axis_names)}
+        )
         unit = "GeV/n" if model.momentum.axis == "kinetic_energy_per_nucleon" else "GV"
-        f.write_small("/momentum/nodes", model.momentum.nodes,
-                      {"unit": unit, "axis": model.momentum.axis})
+        f.write_small(
+            "/momentum/nodes", model.momentum.nodes, {"unit": unit, "axis": model.momentum.axis}
+        )
         for sp in model.species:
             g = f"/species/{sp.name}"
             p = model.momentum.momentum(sp)
-            f.write_attrs(g, {"charge": sp.charge, "mass_number": sp.mass_number,
-                              "mass_gev": sp.mass})
+            f.write_attrs(
+                g, {"charge": sp.charge, "mass_number": sp.mass_number, "mass_gev": sp.mass}
+            )
             f.write_small(f"{g}/momentum", p, {"unit": "GeV/c", "what": "momentum per particle"})
             f.write_distributed(
-                f"{g}/flux", decomp, flux_from_density(sp, p, result.states[sp.name]),
-                {"unit": units.FLUX_UNIT, "axes": ",".join(decomp.grid.axis_names) + ",momentum",
-                 "what": "isotropic intensity J(T_n) = v/(4 pi) dn/dT_n, normalised"},
+                f"{g}/flux",
+                decomp,
+                flux_from_density(sp, p, result.states[sp.name]),
+                {
+                    "unit": units.FLUX_UNIT,
+                    "axes": ",".join(decomp.grid.axis_names) + ",momentum",
+                    "what": "isotropic intensity J(T_n) = v/(4 pi) dn/dT_n, normalised",
+                },
             )
             s = result.sun_spectra[sp.name]
             f.write_small(f"{g}/sun/kinetic_energy_per_nucleon", s["t_n"], {"unit": "GeV/n"})
             f.write_small(f"{g}/sun/flux_lis", s["lis"], {"unit": units.FLUX_UNIT})
-            f.write_small(f"{g}/sun/flux_toa", s["toa"],
-                          {"unit": units.FLUX_UNIT, "phi_gv": cfg.modulation.phi_gv,
-                           "modulation": "force field (Gleeson & Axford 1968)"})
+            f.write_small(
+                f"{g}/sun/flux_toa",
+                s["toa"],
+                {
+                    "unit": units.FLUX_UNIT,
+                    "phi_gv": cfg.modulation.phi_gv,
+                    "modulation": "force field (Gleeson & Axford 1968)",
+                },
+            )
         f.write_attrs("/sun", {"position_kpc": np.asarray(sun_position(cfg), float)})
     info(f"result written: {path}")
     return path

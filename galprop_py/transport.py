@@ -21,8 +21,12 @@ def log_event(name: str) -> PETSc.Log.Event:
     return _EVENTS[name]
 
 
-def default_operators(momentum_boundary: str = "outflow", diffusion_scheme: str = "monotone",
-                      wind_scheme: str = "hybrid", momentum_scheme: str = "quadratic"):
+def default_operators(
+    momentum_boundary: str = "outflow",
+    diffusion_scheme: str = "monotone",
+    wind_scheme: str = "hybrid",
+    momentum_scheme: str = "quadratic",
+):
     return [
         REGISTRY["diffusion"](diffusion_scheme),
         REGISTRY["advection"](wind_scheme),

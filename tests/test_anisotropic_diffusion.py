@@ -104,11 +104,13 @@ def _release(b, kperp, scheme: str) -> Release:
     unit_b = np.asarray(b, float) / np.linalg.norm(b)
     kperp = np.asarray(kperp, float)
     tensor = DiffusionTensor(
-        kappa_par=KPAR * np.ones(mg.n), kappa_perp=kperp,
+        kappa_par=KPAR * np.ones(mg.n),
+        kappa_perp=kperp,
         field_direction=lambda coords: tuple(unit_b),
     )
-    coeffs = SpeciesCoefficients(PROTON, mg.momentum(PROTON), mg.momentum_edges(PROTON),
-                                 diffusion=tensor)
+    coeffs = SpeciesCoefficients(
+        PROTON, mg.momentum(PROTON), mg.momentum_edges(PROTON), diffusion=tensor
+    )
     diffusion = SpatialDiffusion(scheme)
     integrator = TimeIntegrator(SpeciesTransport(dec, coeffs, [diffusion]), DT, "cn-be")
 
@@ -137,14 +139,23 @@ def _release(b, kperp, scheme: str) -> Release:
     shape_error = []
     for p in range(mg.n):
         cov_t = SIGMA0**2 * np.eye(3) + analytic.anisotropic_gaussian_covariance(
-            T_END, KPAR, kperp[p], unit_b)
+            T_END, KPAR, kperp[p], unit_b
+        )
         peak = SIGMA0**3 / np.sqrt(np.linalg.det(cov_t))
         exact = peak * np.exp(-0.5 * np.einsum("...i,ij,...j->...", pos, np.linalg.inv(cov_t), pos))
         err = comm.allreduce(float(np.max(np.abs(local[..., p] - exact))), op=MPI.MAX)
         shape_error.append(err / peak)
     integrator.solver.destroy()
-    return Release(unit_b, kperp, cov - cov0, mass / mass0, mean, np.array(min_over_max),
-                   np.array(shape_error), diffusion.max_added_fraction)
+    return Release(
+        unit_b,
+        kperp,
+        cov - cov0,
+        mass / mass0,
+        mean,
+        np.array(min_over_max),
+        np.array(shape_error),
+        diffusion.max_added_fraction,
+    )
 
 
 def _rel(measured: float, expected: float) -> float:
@@ -165,10 +176,12 @@ def test_b12_field_along_grid_axis(scheme):
     for p in range(2):
         exp = rel.expected(p)
         along, across = rel.along_b(rel.growth[p]), rel.across_b(rel.growth[p])
-        print(f"\n{scheme} kpar/kperp = {KPAR / rel.kperp[p]:g}: along b {along:.6f} "
-              f"(exact {rel.along_b(exp):.6f}), across b {across:.6e} "
-              f"(exact {rel.across_b(exp):.6e}), mass kept {rel.mass_kept[p]:.7f}, "
-              f"shape error {rel.shape_error[p]:.4f}, min/max {rel.min_over_max[:, p].min():.2e}")
+        print(
+            f"\n{scheme} kpar/kperp = {KPAR / rel.kperp[p]:g}: along b {along:.6f} "
+            f"(exact {rel.along_b(exp):.6f}), across b {across:.6e} "
+            f"(exact {rel.across_b(exp):.6e}), mass kept {rel.mass_kept[p]:.7f}, "
+            f"shape error {rel.shape_error[p]:.4f}, min/max {rel.min_over_max[:, p].min():.2e}"
+        )
         assert _rel(along, rel.along_b(exp)) < 1e-3
         assert _rel(across, rel.across_b(exp)) < 1e-3
         assert np.max(np.abs(rel.growth[p] - exp)[~np.eye(3, dtype=bool)]) < 1e-6 * 2 * KPAR * T_END
@@ -190,11 +203,13 @@ def test_b12_oblique_field_symmetric_scheme():
     for p, shape_tol in ((0, 0.03), (1, 0.05)):
         exp = rel.expected(p)
         along, across = rel.along_b(rel.growth[p]), rel.across_b(rel.growth[p])
-        print(f"\nsymmetric oblique kpar/kperp = {KPAR / rel.kperp[p]:g}: along b {along:.6f} "
-              f"(exact {rel.along_b(exp):.6f}), across b {across:.6f} "
-              f"(exact {rel.across_b(exp):.6f}), max |dC - exact| "
-              f"{np.max(np.abs(rel.growth[p] - exp)):.2e}, shape error {rel.shape_error[p]:.4f}, "
-              f"min/max {rel.min_over_max[:, p].min():.2e}")
+        print(
+            f"\nsymmetric oblique kpar/kperp = {KPAR / rel.kperp[p]:g}: along b {along:.6f} "
+            f"(exact {rel.along_b(exp):.6f}), across b {across:.6f} "
+            f"(exact {rel.across_b(exp):.6f}), max |dC - exact| "
+            f"{np.max(np.abs(rel.growth[p] - exp)):.2e}, shape error {rel.shape_error[p]:.4f}, "
+            f"min/max {rel.min_over_max[:, p].min():.2e}"
+        )
         assert _rel(along, rel.along_b(exp)) < 1e-3
         assert _rel(across, rel.across_b(exp)) < 1e-3
         assert np.max(np.abs(rel.growth[p] - exp)) < 1e-4 * 2 * KPAR * T_END
@@ -243,13 +258,15 @@ def test_b12_oblique_strong_anisotropy_monotone():
         along, across = rel.along_b(rel.growth[p]), rel.across_b(rel.growth[p])
         along_excess = along / rel.along_b(exp) - 1.0
         extra_perp_kappa = (across - rel.across_b(exp)) / (2.0 * T_END)
-        print(f"\nmonotone oblique kpar/kperp = {KPAR / rel.kperp[p]:g}: along b {along:.5f} "
-              f"(exact {rel.along_b(exp):.5f}, excess {along_excess:.4f}), across b "
-              f"{across:.5f} (exact {rel.across_b(exp):.5f}, {across / rel.across_b(exp):.1f}x; "
-              f"extra perpendicular diffusivity {extra_perp_kappa / KPAR:.4f} kpar), "
-              f"max |dC - 2t K_eff| {np.max(np.abs(rel.growth[p] - exp_eff)):.2e}, "
-              f"shape error {rel.shape_error[p]:.3f}, min/max {rel.min_over_max[:, p].min():.2e}, "
-              f"max added fraction {rel.added_fraction:.3f}")
+        print(
+            f"\nmonotone oblique kpar/kperp = {KPAR / rel.kperp[p]:g}: along b {along:.5f} "
+            f"(exact {rel.along_b(exp):.5f}, excess {along_excess:.4f}), across b "
+            f"{across:.5f} (exact {rel.across_b(exp):.5f}, {across / rel.across_b(exp):.1f}x; "
+            f"extra perpendicular diffusivity {extra_perp_kappa / KPAR:.4f} kpar), "
+            f"max |dC - 2t K_eff| {np.max(np.abs(rel.growth[p] - exp_eff)):.2e}, "
+            f"shape error {rel.shape_error[p]:.3f}, min/max {rel.min_over_max[:, p].min():.2e}, "
+            f"max added fraction {rel.added_fraction:.3f}"
+        )
         assert np.max(np.abs(rel.growth[p] - exp_eff)) < 1e-3 * 2 * KPAR * T_END
         assert along_excess_range[0] < along_excess < along_excess_range[1]
         assert 0.0 < extra_perp_kappa < max_extra_perp * KPAR
@@ -268,9 +285,11 @@ def test_b12_symmetric_scheme_undershoots_for_strong_oblique_anisotropy():
     exp = rel.expected(0)
     along, across = rel.along_b(rel.growth[0]), rel.across_b(rel.growth[0])
     undershoot = rel.min_over_max[:, 0].min()
-    print(f"\nsymmetric oblique kpar/kperp = 1e3: along b {along:.6f} (exact "
-          f"{rel.along_b(exp):.6f}), across b {across:.6e} (exact {rel.across_b(exp):.6e}), "
-          f"min/max {undershoot:.3e}, shape error {rel.shape_error[0]:.4f}")
+    print(
+        f"\nsymmetric oblique kpar/kperp = 1e3: along b {along:.6f} (exact "
+        f"{rel.along_b(exp):.6f}), across b {across:.6e} (exact {rel.across_b(exp):.6e}), "
+        f"min/max {undershoot:.3e}, shape error {rel.shape_error[0]:.4f}"
+    )
     assert _rel(along, rel.along_b(exp)) < 1e-3
     assert _rel(across, rel.across_b(exp)) < 1e-3
     assert -1e-2 < undershoot < -1e-4

@@ -21,8 +21,10 @@ from galprop_py.config import ConfigError, apply_overrides, config_from_dict, lo
         ({"diffusion": {"d0_cm2_s": -1.0}}, "diffusion.d0_cm2_s = -1.0"),
         ({"momentum": {"min": 10.0, "max": 1.0}}, "momentum.max = 1.0 must exceed"),
         ({"wind": {"speed": 3}}, "wind.speed = 3: unknown key"),
-        ({"species": [{"name": "H1", "injection": {"indices": [2.0, 2.4]}}]},
-         "need len(breaks_gv) + 1"),
+        (
+            {"species": [{"name": "H1", "injection": {"indices": [2.0, 2.4]}}]},
+            "need len(breaks_gv) + 1",
+        ),
     ],
 )
 def test_bad_input_is_one_line_naming_the_key(data, fragment):
@@ -48,8 +50,9 @@ def test_default_model_file_is_valid():
 
 
 def test_petsc_options_are_separated():
-    ours, petsc = _split_petsc(["run", "a.toml", "x.y=1", "-steady_ksp_type", "gmres",
-                                "-log_view", "--restart", "ck.h5"])
+    ours, petsc = _split_petsc(
+        ["run", "a.toml", "x.y=1", "-steady_ksp_type", "gmres", "-log_view", "--restart", "ck.h5"]
+    )
     assert ours == ["run", "a.toml", "x.y=1", "--restart", "ck.h5"]
     assert petsc == ["-steady_ksp_type", "gmres", "-log_view"]
 
@@ -59,7 +62,9 @@ def test_petsc_options_are_separated():
 def test_cli_reports_bad_key_without_traceback(tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "galprop_py", "run", "grid.n_z=banana"],
-        capture_output=True, text=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert out.returncode == 2
     assert "grid.n_z = 'banana'" in out.stderr
@@ -72,9 +77,20 @@ def test_cli_default_model_small_grid_end_to_end(tmp_path):
     """The default Milky Way model (coarse grid) runs from the command line and writes its
     HDF5 result and PNG; the local H spectrum is normalised to AMS-02 at 100 GeV."""
     out = subprocess.run(
-        [sys.executable, "-m", "galprop_py", "run", "--no-progress", "grid.n_r=11",
-         "grid.n_z=21", "momentum.n=40", f"run.output_dir={str(tmp_path)!r}"],
-        capture_output=True, text=True, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "galprop_py",
+            "run",
+            "--no-progress",
+            "grid.n_r=11",
+            "grid.n_z=21",
+            "momentum.n=40",
+            f"run.output_dir={str(tmp_path)!r}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "milky_way.h5").stat().st_size > 10_000

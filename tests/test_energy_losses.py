@@ -128,8 +128,11 @@ def test_kn_table_against_direct_quadrature():
         return 9.0 * quad(integrand, 0.0, 1.0, points=[min(0.5, 1.0 / gam)], limit=200)[0]
 
     for b in (0.1, 1.0, 30.0):
-        g = 15 / math.pi**4 * quad(lambda x, b=b: x**3 / math.expm1(x) * f_mono(b * x), 1e-6, 60,
-                                   limit=200)[0]
+        g = (
+            15
+            / math.pi**4
+            * quad(lambda x, b=b: x**3 / math.expm1(x) * f_mono(b * x), 1e-6, 60, limit=200)[0]
+        )
         assert el.klein_nishina_planck_factor(b) == pytest.approx(g, rel=1e-3)
 
 
@@ -197,8 +200,13 @@ def test_coulomb_loss_independent_and_limits():
     gamma = 1 + t / MP
     beta = math.sqrt(1 - 1 / gamma**2)
     x_m = (3 * math.sqrt(math.pi) / 4) ** (1 / 3) * math.sqrt(2 * KB_EV * 1e-9 * t_e / ME)
-    ln_l = 0.5 * math.log(ME**2 * MP * gamma**2 * beta**4
-                          / (math.pi * R_E * HBAR_C_GEV_CM**2 * n_e * (MP + 2 * gamma * ME)))
+    ln_l = 0.5 * math.log(
+        ME**2
+        * MP
+        * gamma**2
+        * beta**4
+        / (math.pi * R_E * HBAR_C_GEV_CM**2 * n_e * (MP + 2 * gamma * ME))
+    )
     ref = 4 * math.pi * R_E**2 * C * ME * n_e * ln_l * beta**2 / (x_m**3 + beta**3)
     p = momentum_from_kinetic(t, M_P_GEV)
     assert el.nucleus_coulomb_loss([p], M_P_GEV, 1, n_e, t_e)[0] == pytest.approx(ref, rel=1e-6)
@@ -235,8 +243,7 @@ def test_bremsstrahlung_radiation_length_hydrogen():
         p, 1e-6, 0.0
     )
     t_he = p / he_only
-    assert t_he == pytest.approx(np.full(3, 94.32 / (4.0026 * sc.atomic_mass * 1e3 * C)),
-                                 rel=0.03)
+    assert t_he == pytest.approx(np.full(3, 94.32 / (4.0026 * sc.atomic_mass * 1e3 * C)), rel=0.03)
 
 
 def test_bremsstrahlung_unscreened_regime():
@@ -253,14 +260,18 @@ def test_electron_total_and_grid_consistent():
     p = np.logspace(-3, 4, 30)
     temps, u = [2.725, 40.0, 4000.0], [0.26, 0.3, 0.6]
     tot = el.electron_total_loss(p, 0.7, 5.0, temps, u)
-    parts = (el.electron_ionisation_loss(p, 0.7) + el.electron_bremsstrahlung_loss(p, 0.7)
-             + el.synchrotron_loss(p, 5.0) + el.inverse_compton_kn_loss(p, temps, u))
+    parts = (
+        el.electron_ionisation_loss(p, 0.7)
+        + el.electron_bremsstrahlung_loss(p, 0.7)
+        + el.synchrotron_loss(p, 5.0)
+        + el.inverse_compton_kn_loss(p, temps, u)
+    )
     np.testing.assert_allclose(tot, parts, rtol=1e-12)
-    grid = el.electron_total_loss_grid(p, [0.7, 0.0], [5.0, 1.0], temps,
-                                       [u, [0.26, 0.0, 0.0]])
+    grid = el.electron_total_loss_grid(p, [0.7, 0.0], [5.0, 1.0], temps, [u, [0.26, 0.0, 0.0]])
     np.testing.assert_allclose(grid[0], tot, rtol=1e-12)
-    np.testing.assert_allclose(grid[1], el.electron_total_loss(p, 0.0, 1.0, temps,
-                                                               [0.26, 0.0, 0.0]), rtol=1e-12)
+    np.testing.assert_allclose(
+        grid[1], el.electron_total_loss(p, 0.0, 1.0, temps, [0.26, 0.0, 0.0]), rtol=1e-12
+    )
     assert np.all(grid > 0)
 
 
@@ -268,6 +279,7 @@ def test_nucleus_grid_consistent():
     p = momentum_from_kinetic(np.logspace(-3, 3, 25), M_P_GEV)
     grid = el.nucleus_total_loss_grid(p, M_P_GEV, 1, 1, [1.0, 0.1], [0.0, 0.05], [8e3, 1e4])
     for c, (nh, ne, te) in enumerate([(1.0, 0.0, 8e3), (0.1, 0.05, 1e4)]):
-        np.testing.assert_allclose(grid[c], el.nucleus_total_loss(p, M_P_GEV, 1, 1, nh, ne, te),
-                                   rtol=1e-12)
+        np.testing.assert_allclose(
+            grid[c], el.nucleus_total_loss(p, M_P_GEV, 1, 1, nh, ne, te), rtol=1e-12
+        )
     assert np.all(grid >= 0)

@@ -20,8 +20,7 @@ def test_boron_to_carbon_example_is_close_to_ams02():
     on the full grid, this checks the coarse grid keeps them and that the network (tables,
     heaviest-first solves, isotope sums, modulation) holds together.  Measured: 0.214 and
     -0.286."""
-    cfg = load_config(EXAMPLE, ["grid.n_r=21", "grid.n_z=41", "momentum.n=40",
-                                "output.plot=false"])
+    cfg = load_config(EXAMPLE, ["grid.n_r=21", "grid.n_z=41", "momentum.n=40", "output.plot=false"])
     res = run(cfg, progress=False, write_output=False)
     el = element_spectra(res.sun_spectra, res.model)
     t = el["B"]["t_n"]

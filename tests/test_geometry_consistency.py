@@ -35,7 +35,9 @@ def _steady(grid, profile) -> tuple[Decomposition, np.ndarray]:
     problem with source ``profile(coords)`` (the same at both momentum points)."""
     dec = Decomposition(grid, MOMENTA.n)
     coeffs = SpeciesCoefficients(
-        PROTON, MOMENTA.momentum(PROTON), MOMENTA.momentum_edges(PROTON),
+        PROTON,
+        MOMENTA.momentum(PROTON),
+        MOMENTA.momentum_edges(PROTON),
         diffusion=DiffusionTensor(kappa_par=D * D_FACTORS),
         source=SeparableField().add(profile, np.ones(MOMENTA.n)),
     )
@@ -77,10 +79,14 @@ def test_cylindrical2d_equals_cartesian3d_for_an_axisymmetric_problem():
     n_xy = int(round(2 * R / DX))
     n_xy += 1 - n_xy % 2  # odd: a cell centred on x = 0 and on y = 0
     half = 0.5 * n_xy * DX
-    g3 = make_spatial_grid("cartesian3d", {"x": (-half, half), "y": (-half, half), "z": (-H, H)},
-                           {"x": n_xy, "y": n_xy, "z": N_Z})
-    g2 = make_spatial_grid("cylindrical2d", {"r": (0.0, R), "z": (-H, H)},
-                           {"r": int(round(2 * R / DX)), "z": N_Z})
+    g3 = make_spatial_grid(
+        "cartesian3d",
+        {"x": (-half, half), "y": (-half, half), "z": (-H, H)},
+        {"x": n_xy, "y": n_xy, "z": N_Z},
+    )
+    g2 = make_spatial_grid(
+        "cylindrical2d", {"r": (0.0, R), "z": (-H, H)}, {"r": int(round(2 * R / DX)), "z": N_Z}
+    )
     _, n3 = _steady(g3, _blob)
     _, n2 = _steady(g2, _blob)
 
@@ -106,15 +112,21 @@ def test_cylindrical2d_equals_cartesian3d_for_an_axisymmetric_problem():
         full_2d = CubicSpline(ext_r, np.concatenate([n2[::-1, :, p], n2[:, :, p]]), axis=0)(rr)
         big = n3[..., p] > 1e-2 * n3[..., p].max()
         err_all = np.max(np.abs(n3[..., p] / full_2d - 1.0)[big])
-        print(f"\nD x {D_FACTORS[p]:g}: N(0, 0) 3D {along_z_3d[k0]:.6e} 2D {along_z_2d[k0]:.6e}; "
-              f"max rel. difference along z {err_z:.2e}, along r {err_r:.2e}, "
-              f"whole box (N > 1% max) {err_all:.2e}")
+        print(
+            f"\nD x {D_FACTORS[p]:g}: N(0, 0) 3D {along_z_3d[k0]:.6e} 2D {along_z_2d[k0]:.6e}; "
+            f"max rel. difference along z {err_z:.2e}, along r {err_r:.2e}, "
+            f"whole box (N > 1% max) {err_all:.2e}"
+        )
         assert err_z < 0.02
         assert err_r < 0.02
         assert err_all < 0.02
     # the density scales as 1/D
-    np.testing.assert_allclose(n3[..., 1] * D_FACTORS[1], n3[..., 0] * D_FACTORS[0], rtol=1e-7,
-                               atol=1e-12 * n3[..., 0].max())
+    np.testing.assert_allclose(
+        n3[..., 1] * D_FACTORS[1],
+        n3[..., 0] * D_FACTORS[0],
+        rtol=1e-7,
+        atol=1e-12 * n3[..., 0].max(),
+    )
 
 
 # --- spherical1d -------------------------------------------------------------------------------
@@ -147,8 +159,10 @@ def test_spherical1d_point_source():
             if p == 0:
                 far_errors.append(rel[far].max())
                 centre_errors.append(rel[0])
-                print(f"\nn_r = {n_r}: max rel. error for 3 sigma <= r <= 0.95 R "
-                      f"{rel[far].max():.2e}, at the centre {rel[0]:.2e}")
+                print(
+                    f"\nn_r = {n_r}: max rel. error for 3 sigma <= r <= 0.95 R "
+                    f"{rel[far].max():.2e}, at the centre {rel[0]:.2e}"
+                )
             else:  # N scales as 1/D
                 assert rel[far].max() == pytest.approx(far_errors[-1], rel=1e-5)
     assert far_errors[1] < 1e-3

@@ -25,13 +25,15 @@ def test_sharp_break_slopes_continuity_and_normalisation(charge):
     # breaks, continuity at the break to 1e-8 relative, normalisation exactly 1 at R_ref.
     kw = dict(break_rigidities=[5.0, 300.0], indices=[1.8, 2.45, 2.2], reference_rigidity=10.0)
     for r, idx in ((1.0, 1.8), (40.0, 2.45), (3000.0, 2.2)):
-        assert log_slope(lambda x: spectrum_at(x, charge, **kw), r) == pytest.approx(-idx,
-                                                                                     abs=1e-6)
+        assert log_slope(lambda x: spectrum_at(x, charge, **kw), r) == pytest.approx(-idx, abs=1e-6)
     for rb in (5.0, 300.0):
-        lo, hi = spectrum_at(rb * (1 - 1e-10), charge, **kw), spectrum_at(rb * (1 + 1e-10),
-                                                                          charge, **kw)
+        lo, hi = (
+            spectrum_at(rb * (1 - 1e-10), charge, **kw),
+            spectrum_at(rb * (1 + 1e-10), charge, **kw),
+        )
         assert hi / lo == pytest.approx(1.0, abs=1e-8)
     assert spectrum_at(10.0, charge, **kw) == pytest.approx(1.0, abs=1e-14)
+
     # independent closed form of the piecewise power law (normalised at 10 GV)
     def closed(r):
         if r < 5.0:
@@ -39,6 +41,7 @@ def test_sharp_break_slopes_continuity_and_normalisation(charge):
         if r < 300.0:
             return (r / 10.0) ** -2.45
         return (r / 300.0) ** -2.2 * (300.0 / 10.0) ** -2.45
+
     for r in (0.3, 2.0, 7.0, 100.0, 1e4):
         assert spectrum_at(r, charge, **kw) == pytest.approx(closed(r), rel=1e-12)
 
@@ -55,8 +58,7 @@ def test_smooth_break_limits():
     # smooth break, width s = 0.1 in ln R: slopes approach the asymptotic indices far from
     # the break (1e-3 at 2 decades away), the log-slope at the break is the mean of the
     # two indices (exact for this form), normalisation 1 at R_ref.
-    kw = dict(break_rigidities=[300.0], indices=[2.8, 2.6], reference_rigidity=30.0,
-              smoothness=0.1)
+    kw = dict(break_rigidities=[300.0], indices=[2.8, 2.6], reference_rigidity=30.0, smoothness=0.1)
     assert log_slope(lambda x: spectrum_at(x, **kw), 3.0) == pytest.approx(-2.8, abs=1e-3)
     assert log_slope(lambda x: spectrum_at(x, **kw), 3e4) == pytest.approx(-2.6, abs=1e-3)
     assert log_slope(lambda x: spectrum_at(x, **kw), 300.0) == pytest.approx(-2.7, abs=1e-6)
@@ -64,7 +66,8 @@ def test_smooth_break_limits():
     # smooth -> sharp as s -> 0 (away from the break)
     sharp = dict(kw, smoothness=0.0)
     assert spectrum_at(3000.0, **dict(kw, smoothness=1e-3)) == pytest.approx(
-        spectrum_at(3000.0, **sharp), rel=1e-6)
+        spectrum_at(3000.0, **sharp), rel=1e-6
+    )
 
 
 def test_exponential_cutoff():
@@ -124,4 +127,5 @@ def test_uniform_and_gaussian_profiles():
     assert total == pytest.approx(1.0, rel=1e-5)
     # 1D: peak value 1 / (sqrt(2 pi) sigma)
     assert inj.gaussian_point_profile((np.array([1.0]),), (1.0,), 0.5)[0] == pytest.approx(
-        1.0 / (math.sqrt(2 * math.pi) * 0.5))
+        1.0 / (math.sqrt(2 * math.pi) * 0.5)
+    )

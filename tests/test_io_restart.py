@@ -16,8 +16,14 @@ from galprop_py.run import run
 
 
 def _transient(tmp, t_end, restart=None, every=None):
-    cfg = slab_config(n_z=41, v=10.0, mode="transient", time__dt_myr=2.0,
-                      time__t_end_myr=t_end, time__scheme="backward_euler")
+    cfg = slab_config(
+        n_z=41,
+        v=10.0,
+        mode="transient",
+        time__dt_myr=2.0,
+        time__t_end_myr=t_end,
+        time__scheme="backward_euler",
+    )
     data = cfg.model_dump()
     data["run"]["output_dir"] = str(tmp)
     data["output"]["checkpoint_every_myr"] = every

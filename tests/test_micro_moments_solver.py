@@ -50,8 +50,11 @@ CLOSED = "closed"
 
 def _exact_solver(decomp, prefix):
     """KSP with a direct solve on any number of ranks; drops the unused default options."""
-    solver = LinearSolver(decomp.comm, prefix, {"ksp_type": "preonly", "pc_type": "redundant",
-                                                "redundant_pc_type": "lu"})
+    solver = LinearSolver(
+        decomp.comm,
+        prefix,
+        {"ksp_type": "preonly", "pc_type": "redundant", "redundant_pc_type": "lu"},
+    )
     opts = PETSc.Options()
     for key in ("sub_pc_type", "ksp_rtol", "ksp_atol", "ksp_max_it"):
         opts.delValue(prefix + key)
@@ -60,10 +63,13 @@ def _exact_solver(decomp, prefix):
 
 def _grid(geometry):
     if geometry == "slab1d":
-        return make_spatial_grid("slab1d", {"z": (-H, H)}, {"z": 40},
-                                 {"z_min": CLOSED, "z_max": CLOSED})
+        return make_spatial_grid(
+            "slab1d", {"z": (-H, H)}, {"z": 40}, {"z_min": CLOSED, "z_max": CLOSED}
+        )
     return make_spatial_grid(  # r = 0 is the regular axis; r_max and both z ends closed
-        "cylindrical2d", {"r": (0.0, 8.0), "z": (-H, H)}, {"r": 12, "z": 16},
+        "cylindrical2d",
+        {"r": (0.0, 8.0), "z": (-H, H)},
+        {"r": 12, "z": 16},
         {"r_max": CLOSED, "z_min": CLOSED, "z_max": CLOSED},
     )
 
@@ -76,8 +82,9 @@ def _coefficients(geometry, species, mgrid, reacceleration=True):
     else:  # anisotropic, field inclined in the r-z plane, stronger diffusion near the disc
         b = (math.cos(0.5), 0.0, math.sin(0.5))
         tensor = DiffusionTensor(
-            kappa_par=kappa, kappa_perp=0.1 * kappa,
-            spatial_factor=lambda c: 1.0 + np.exp(-np.asarray(c[1]) ** 2),
+            kappa_par=kappa,
+            kappa_perp=0.1 * kappa,
+            spatial_factor=lambda c: 1.0 + np.exp(-(np.asarray(c[1]) ** 2)),
             field_direction=lambda c: b,
         )
     coeffs = SpeciesCoefficients(species, p, pe, diffusion=tensor)
@@ -115,7 +122,7 @@ def test_number_conserved_by_diffusion_and_reacceleration(geometry):
     coords = decomp.local_centers()
     blob = np.exp(-((np.asarray(coords[-1]) - 1.0) ** 2) / 0.5)
     if geometry == "cylindrical2d":
-        blob = blob * np.exp(-np.asarray(coords[0]) ** 2 / 4.0)
+        blob = blob * np.exp(-(np.asarray(coords[0]) ** 2) / 4.0)
     with decomp.writable(psi) as arr:
         arr[...] = blob[..., None] * p**-2.7 * np.exp(-p / 300.0)
     dp = coeffs.dp

@@ -35,8 +35,7 @@ def test_proton_spallation_rate_counts_helium_per_h_atom():
     """Catastrophic rate of protons in uniform gas: n_H v sigma_pp (1 + K_He f_He), K_He =
     4^(2/3) (1e-12 relative; sigma_pp from Kafexhiu et al. 2014)."""
     data = slab_config(n_z=8).model_dump()
-    data["gas"] = {"model": "uniform", "n_h_cm3": 2.0, "f_he": 0.1,
-                   "disc_half_thickness_kpc": 10.0}
+    data["gas"] = {"model": "uniform", "n_h_cm3": 2.0, "f_he": 0.1, "disc_half_thickness_kpc": 10.0}
     data["losses"]["spallation"] = True
     cfg = config_from_dict(data)
     res = run(cfg, progress=False, write_output=False)
@@ -44,9 +43,14 @@ def test_proton_spallation_rate_counts_helium_per_h_atom():
     p = res.model.momentum.momentum(h1)
     rate = res.model.coefficients(h1).catastrophic.evaluate([np.zeros(1)])[0]
     t = kinematics.kinetic_energy(p, h1.mass)
-    expected = (2.0 * kinematics.velocity_cm_s(p, h1.mass)
-                * cross_sections.sigma_pp_inelastic_mb(t) * units.MB_CM2
-                * (1.0 + 4.0 ** (2.0 / 3.0) * 0.1) * units.MYR_S)
+    expected = (
+        2.0
+        * kinematics.velocity_cm_s(p, h1.mass)
+        * cross_sections.sigma_pp_inelastic_mb(t)
+        * units.MB_CM2
+        * (1.0 + 4.0 ** (2.0 / 3.0) * 0.1)
+        * units.MYR_S
+    )
     np.testing.assert_allclose(rate, expected, rtol=1e-12)
 
 
@@ -65,9 +69,15 @@ def test_electron_synchrotron_steady_state_b7a_through_the_model():
     data["momentum"] = {"min": 1.0, "max": 3000.0, "n": 80, "boundary": "outflow"}
     data["species"] = [{"name": "electron", "injection": {"indices": [2.2]}}]
     data["source"]["profile"] = "uniform"
-    data["losses"] = {"ionisation": False, "coulomb": False, "spallation": False,
-                      "b_field_ug": 10.0, "b_field_scale_radius_kpc": 1e9,
-                      "b_field_scale_height_kpc": 1e9, "photon_fields": []}
+    data["losses"] = {
+        "ionisation": False,
+        "coulomb": False,
+        "spallation": False,
+        "b_field_ug": 10.0,
+        "b_field_scale_radius_kpc": 1e9,
+        "b_field_scale_height_kpc": 1e9,
+        "photon_fields": [],
+    }
     res = run(config_from_dict(data), progress=False, write_output=False)
     el = res.model._by_name["electron"]
     p = res.model.momentum.momentum(el)
@@ -103,11 +113,17 @@ def test_default_lepton_losses_are_wired():
     n_h = float(model.gas_density([np.array([8.3]), np.array([0.0])])[0])
     lo = cfg.losses
     expected = (
-        energy_losses.electron_ionisation_loss(pe, n_h, cfg.gas.f_he)
-        + energy_losses.electron_bremsstrahlung_loss(pe, n_h, cfg.gas.f_he)
-        + energy_losses.synchrotron_loss(pe, lo.b_field_ug * np.exp(-(8.3 - 8.3)))
-        + energy_losses.inverse_compton_kn_loss(
-            pe, [f.temperature_k for f in lo.photon_fields],
-            [f.energy_density_ev_cm3 for f in lo.photon_fields])
-    ) * units.MYR_S / kinematics.beta(pe, ELECTRON.mass)
+        (
+            energy_losses.electron_ionisation_loss(pe, n_h, cfg.gas.f_he)
+            + energy_losses.electron_bremsstrahlung_loss(pe, n_h, cfg.gas.f_he)
+            + energy_losses.synchrotron_loss(pe, lo.b_field_ug * np.exp(-(8.3 - 8.3)))
+            + energy_losses.inverse_compton_kn_loss(
+                pe,
+                [f.temperature_k for f in lo.photon_fields],
+                [f.energy_density_ev_cm3 for f in lo.photon_fields],
+            )
+        )
+        * units.MYR_S
+        / kinematics.beta(pe, ELECTRON.mass)
+    )
     np.testing.assert_allclose(rate[0], expected, rtol=1e-10)

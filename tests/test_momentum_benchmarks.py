@@ -33,8 +33,13 @@ def _electron_loss_run(n_p, alpha=2.2, e_max=1.0e3, u_ev=1.0, scheme="quadratic"
     e_max = e_edges[np.argmin(np.abs(np.log(e_edges / e_max)))]  # the cutoff on a cell edge
     pdot = b0 * e_edges**2 * e_edges / pe  # |dp/dt| = (dE/dt) / beta
     src = np.where(p < e_max, p**-alpha, 0.0)
-    coeffs = SpeciesCoefficients(ELECTRON, p, pe, energy_loss=SeparableField().add(None, pdot),
-                                 source=SeparableField().add(None, src))
+    coeffs = SpeciesCoefficients(
+        ELECTRON,
+        p,
+        pe,
+        energy_loss=SeparableField().add(None, pdot),
+        source=SeparableField().add(None, src),
+    )
     tr = SpeciesTransport(dec, coeffs, [REGISTRY["energy_losses"]("outflow", scheme)])
     x, info = solve_steady(tr)
     psi = dec.gather_to_all(dec.local_array(x))[1]
@@ -93,11 +98,18 @@ def test_b10_shock_acceleration_slope(tight_steady_rtol):
         src = np.zeros(mg.n)
         src[0] = 1.0
         coeffs = SpeciesCoefficients(
-            PROTON, p, pe, diffusion=DiffusionTensor(kappa * np.ones(mg.n)), wind=wind,
+            PROTON,
+            p,
+            pe,
+            diffusion=DiffusionTensor(kappa * np.ones(mg.n)),
+            wind=wind,
             source=SeparableField().add(lambda c, dz=dz: (np.abs(c[0]) < 0.5 * dz) / dz, src),
         )
-        ops = [REGISTRY["diffusion"](), REGISTRY["advection"]("hybrid"),
-               REGISTRY["adiabatic"]("outflow")]
+        ops = [
+            REGISTRY["diffusion"](),
+            REGISTRY["advection"]("hybrid"),
+            REGISTRY["adiabatic"]("outflow"),
+        ]
         tr = SpeciesTransport(dec, coeffs, ops)
         x, _ = solve_steady(tr)
         psi = dec.gather_to_all(dec.local_array(x))[n_z // 2]
@@ -117,8 +129,9 @@ def test_particle_conservation_closed_2d():
     default 1e-10 the drift is ~2e-7 after 20 steps)."""
     opts = PETSc.Options()
     opts.setValue("transient_ksp_rtol", "1e-14")
-    grid = make_spatial_grid("cylindrical2d", {"r": (0.0, 5.0), "z": (-2.0, 2.0)},
-                             {"r": 16, "z": 24}, CLOSED)
+    grid = make_spatial_grid(
+        "cylindrical2d", {"r": (0.0, 5.0), "z": (-2.0, 2.0)}, {"r": 16, "z": 24}, CLOSED
+    )
     mg = MomentumGrid.log_spaced("kinetic_energy_per_nucleon", 0.1, 100.0, 24)
     dec = Decomposition(grid, mg.n)
     p, pe = mg.momentum(PROTON), mg.momentum_edges(PROTON)
@@ -129,10 +142,20 @@ def test_particle_conservation_closed_2d():
             return 0.0
         return 0.3 * np.tanh(np.asarray(coords[1]) / 0.3)
 
-    coeffs = SpeciesCoefficients(PROTON, p, pe, diffusion=DiffusionTensor(0.2 * (p / p[0]) ** 0.3),
-                                 wind=wind, momentum_diffusion=dpp)
-    ops = [REGISTRY["diffusion"](), REGISTRY["advection"](), REGISTRY["adiabatic"]("closed"),
-           REGISTRY["reacceleration"]()]
+    coeffs = SpeciesCoefficients(
+        PROTON,
+        p,
+        pe,
+        diffusion=DiffusionTensor(0.2 * (p / p[0]) ** 0.3),
+        wind=wind,
+        momentum_diffusion=dpp,
+    )
+    ops = [
+        REGISTRY["diffusion"](),
+        REGISTRY["advection"](),
+        REGISTRY["adiabatic"]("closed"),
+        REGISTRY["reacceleration"](),
+    ]
     tr = SpeciesTransport(dec, coeffs, ops)
     psi = dec.create_vec()
     r, z = dec.local_centers()

@@ -39,11 +39,18 @@ def _b3_quasilinear(q: float, **turbulence):
         {"name": "C12", "sigma_inelastic_mb": 280.0, "injection": {"indices": [2.2]}},
         {"name": "B10", "abundance": 0.0, "sigma_inelastic_mb": 250.0, "parents": {"C12": 70.0}},
     ]
-    data["gas"] = {"model": "uniform", "n_h_cm3": N_H, "f_he": 0.0,
-                   "disc_half_thickness_kpc": 0.5 * DZ}
+    data["gas"] = {
+        "model": "uniform",
+        "n_h_cm3": N_H,
+        "f_he": 0.0,
+        "disc_half_thickness_kpc": 0.5 * DZ,
+    }
     data["losses"]["spallation"] = True
-    data["diffusion"] = {"model": "quasilinear", "field_direction": [0.0, 0.0, 1.0],
-                         "turbulence": {"spectral_index": q, **turbulence}}
+    data["diffusion"] = {
+        "model": "quasilinear",
+        "field_direction": [0.0, 0.0, 1.0],
+        "turbulence": {"spectral_index": q, **turbulence},
+    }
     return run(config_from_dict(data), progress=False, write_output=False)
 
 
@@ -82,8 +89,11 @@ def test_secondary_to_primary_slope_from_turbulence(q, tight_steady_rtol):
 
 
 def _coefficients(direction, **turbulence):
-    cfg = slab_config(diffusion__model="quasilinear", diffusion__field_direction=direction,
-                      diffusion__turbulence=turbulence)
+    cfg = slab_config(
+        diffusion__model="quasilinear",
+        diffusion__field_direction=direction,
+        diffusion__turbulence=turbulence,
+    )
     res = run(cfg, progress=False, write_output=False)
     sp = res.model._by_name["H1"]
     return res, sp, res.model.coefficients(sp)
@@ -99,11 +109,14 @@ def test_field_direction_selects_parallel_or_perpendicular():
             coords = res.decomp.local_centers()
             kzz = tensor.component(0, 0, coords, (2,))
             ref = tabulate_diffusion(
-                kinematics.rigidity(coeffs.p, sp.charge), sp, 3.0e-6,
+                kinematics.rigidity(coeffs.p, sp.charge),
+                sp,
+                3.0e-6,
                 turbulence_parameters(res.config.diffusion.turbulence),
             )[which]
-            np.testing.assert_allclose(kzz, np.broadcast_to(
-                units.diffusion_to_internal(ref), kzz.shape), rtol=1e-12)
+            np.testing.assert_allclose(
+                kzz, np.broadcast_to(units.diffusion_to_internal(ref), kzz.shape), rtol=1e-12
+            )
             assert tensor.kappa_a is None
 
 
@@ -112,8 +125,9 @@ def test_drift_adds_kappa_a():
     res, sp, coeffs = _coefficients([0.0, 0.0, 1.0], drift=True, b_field_ug=5.0)
     rig = kinematics.rigidity(coeffs.p, sp.charge)
     expected = drift_coefficient_cm2_s(rig, kinematics.beta(coeffs.p, sp.mass), 5.0e-6)
-    np.testing.assert_allclose(coeffs.diffusion.kappa_a, units.diffusion_to_internal(expected),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        coeffs.diffusion.kappa_a, units.diffusion_to_internal(expected), rtol=1e-12
+    )
 
 
 def test_reacceleration_is_refused():

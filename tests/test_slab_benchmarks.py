@@ -73,8 +73,12 @@ def test_b3_secondary_to_primary_leaky_box_equivalence(tight_steady_rtol):
         {"name": "C12", "sigma_inelastic_mb": 280.0, "injection": {"indices": [2.2]}},
         {"name": "B10", "abundance": 0.0, "sigma_inelastic_mb": 250.0, "parents": {"C12": 70.0}},
     ]
-    data["gas"] = {"model": "uniform", "n_h_cm3": n_h, "f_he": 0.0,
-                   "disc_half_thickness_kpc": 0.5 * dz}
+    data["gas"] = {
+        "model": "uniform",
+        "n_h_cm3": n_h,
+        "f_he": 0.0,
+        "disc_half_thickness_kpc": 0.5 * dz,
+    }
     data["losses"]["spallation"] = True
     from galprop_py.config import config_from_dict
     from galprop_py.physics import kinematics
@@ -108,8 +112,9 @@ def test_b5_time_dependent_slab_orders(scheme, order):
     the spatial error of the thin-disc source)."""
     sols = []
     for dt in (4.0, 2.0, 1.0, 0.5):
-        cfg = slab_config(n_z=161, mode="transient", time__dt_myr=dt, time__t_end_myr=30.0,
-                          time__scheme=scheme)
+        cfg = slab_config(
+            n_z=161, mode="transient", time__dt_myr=dt, time__t_end_myr=30.0, time__scheme=scheme
+        )
         res = _solve(cfg)
         sols.append(integrated_density(res))
     diffs = [np.max(np.abs(a - b)) for a, b in zip(sols[:-1], sols[1:], strict=True)]
@@ -123,8 +128,13 @@ def test_b5_time_dependent_slab_orders(scheme, order):
 
 def test_b5_reaches_steady_state():
     """After 8 relaxation times (4 H^2 / pi^2 D = 65 Myr) the transient run equals B1 (1e-3)."""
-    cfg = slab_config(n_z=41, mode="transient", time__dt_myr=20.0, time__t_end_myr=520.0,
-                      time__scheme="backward_euler")
+    cfg = slab_config(
+        n_z=41,
+        mode="transient",
+        time__dt_myr=20.0,
+        time__t_end_myr=520.0,
+        time__scheme="backward_euler",
+    )
     res = _solve(cfg)
     z = res.decomp.grid.axes[0].centers
     exact = analytic.slab_diffusion(z, total_source(res), D, H)
@@ -136,12 +146,18 @@ def test_time_dependent_source_window():
     a constant source gives at 30 Myr (backward Euler, same steps: 1e-9), and switching it
     off at t = 30 Myr leaves less than the 30 Myr solution and more than half of it."""
     common = dict(n_z=81, mode="transient", time__dt_myr=1.0, time__scheme="backward_euler")
-    shifted = _solve(slab_config(time__t_end_myr=40.0, source__time_profile="window",
-                                 source__t_on_myr=10.0, **common))
+    shifted = _solve(
+        slab_config(
+            time__t_end_myr=40.0, source__time_profile="window", source__t_on_myr=10.0, **common
+        )
+    )
     plain = _solve(slab_config(time__t_end_myr=30.0, **common))
     a, b = integrated_density(shifted), integrated_density(plain)
     assert np.max(np.abs(a - b)) / b.max() < 1e-9
-    off = _solve(slab_config(time__t_end_myr=40.0, source__time_profile="window",
-                             source__t_off_myr=30.0, **common))
+    off = _solve(
+        slab_config(
+            time__t_end_myr=40.0, source__time_profile="window", source__t_off_myr=30.0, **common
+        )
+    )
     c = integrated_density(off)
     assert c.max() < b.max() and c.max() > 0.5 * b.max()

@@ -1,6 +1,6 @@
 """Plot the local spectra stored in a galprop-py result file.
 
-    python plot_result.py output/milky_way.h5 [out.png]
+python plot_result.py output/milky_way.h5 [out.png]
 """
 
 from __future__ import annotations

@@ -117,8 +117,9 @@ def write_run_metadata(f: ParallelFile, config_dump: dict) -> None:
     )
 
 
-def write_checkpoint(path, decomp, states: dict, t_myr: float, step: int, config_dump: dict,
-                     comm=None) -> Path:
+def write_checkpoint(
+    path, decomp, states: dict, t_myr: float, step: int, config_dump: dict, comm=None
+) -> Path:
     """Write all species' densities and the clock to ``path`` atomically."""
     comm = comm or MPI.COMM_WORLD
     path = Path(path)
@@ -127,8 +128,9 @@ def write_checkpoint(path, decomp, states: dict, t_myr: float, step: int, config
         write_run_metadata(f, config_dump)
         f.write_attrs("/clock", {"t_myr": float(t_myr), "step": int(step)})
         for name, local in states.items():
-            f.write_distributed(f"/state/{name}", decomp, local,
-                                {"unit": "kpc^-3 (GeV/c)^-1 (internal)"})
+            f.write_distributed(
+                f"/state/{name}", decomp, local, {"unit": "kpc^-3 (GeV/c)^-1 (internal)"}
+            )
     if comm.rank == 0:
         os.replace(tmp, path)
     comm.Barrier()

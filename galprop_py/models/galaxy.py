@@ -268,14 +268,16 @@ class GalaxyModel:
         """(B / muG)^2 with B = B_sun exp(-(r - r_sun)/R_B - |z|/z_B) (exponential disc, as
         in Strong, Moskalenko & Reimer 2000, ApJ 537, 763)."""
         lo = self.cfg.losses
-        b = self._exponential_disc(coords, lo.b_field_ug, lo.b_field_scale_radius_kpc,
-                                   lo.b_field_scale_height_kpc)
+        b = self._exponential_disc(
+            coords, lo.b_field_ug, lo.b_field_scale_radius_kpc, lo.b_field_scale_height_kpc
+        )
         return b * b
 
     def _photon_profile(self, ph):
         def profile(coords):
-            return self._exponential_disc(coords, ph.energy_density_ev_cm3,
-                                          ph.scale_radius_kpc, ph.scale_height_kpc)
+            return self._exponential_disc(
+                coords, ph.energy_density_ev_cm3, ph.scale_radius_kpc, ph.scale_height_kpc
+            )
 
         return profile
 
@@ -310,8 +312,12 @@ class GalaxyModel:
             return None
         inj = block.injection
         spectrum = injection.broken_power_law(
-            p, species.charge, inj.breaks_gv, inj.indices,
-            reference_rigidity=REFERENCE_RIGIDITY_GV, smoothness=inj.smoothness,
+            p,
+            species.charge,
+            inj.breaks_gv,
+            inj.indices,
+            reference_rigidity=REFERENCE_RIGIDITY_GV,
+            smoothness=inj.smoothness,
             cutoff_rigidity=inj.cutoff_gv,
         )
         return SeparableField().add(self.source_profile, block.abundance * spectrum)

@@ -29,5 +29,6 @@ class AdiabaticEnergyChange(Operator):
         if not np.any(div):
             return
         pdot = -(coeffs.p_edges / 3.0) * div[..., None]
-        add_momentum_drift(system, pdot, coeffs.p, coeffs.p_edges, self.momentum_boundary,
-                           self.scheme)
+        add_momentum_drift(
+            system, pdot, coeffs.p, coeffs.p_edges, self.momentum_boundary, self.scheme
+        )

@@ -20,5 +20,6 @@ class ContinuousLosses(Operator):
 
     def assemble(self, system, coeffs, decomp) -> None:
         rate = coeffs.energy_loss.evaluate(decomp.local_centers())  # |dp/dt| at edges
-        add_momentum_drift(system, -rate, coeffs.p, coeffs.p_edges, self.momentum_boundary,
-                           self.scheme)
+        add_momentum_drift(
+            system, -rate, coeffs.p, coeffs.p_edges, self.momentum_boundary, self.scheme
+        )

@@ -70,8 +70,14 @@ def edge_stencils(p: np.ndarray, p_edges: np.ndarray, scheme: str):
     return out
 
 
-def add_momentum_drift(system, pdot_edges: np.ndarray, p: np.ndarray, p_edges: np.ndarray,
-                       boundary: str, scheme: str = "quadratic") -> None:
+def add_momentum_drift(
+    system,
+    pdot_edges: np.ndarray,
+    p: np.ndarray,
+    p_edges: np.ndarray,
+    boundary: str,
+    scheme: str = "quadratic",
+) -> None:
     """Add d/dp (pdot psi) (as the operator A: + divergence of the flux) to ``system``."""
     if boundary not in ("outflow", "closed"):
         raise ValueError(f"momentum_boundary = {boundary!r}: allowed 'outflow', 'closed'")

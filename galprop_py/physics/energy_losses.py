@@ -134,7 +134,14 @@ def _nucleus_coulomb_rate(p, mass, charge, n_e, t_e_kelvin):
     )
     ln_lambda = max(0.5 * math.log(arg), 0.0)
     return (
-        2.0 * _TWO_PI_RE2_C_MEC2 * charge * charge * n_e * ln_lambda * beta * beta
+        2.0
+        * _TWO_PI_RE2_C_MEC2
+        * charge
+        * charge
+        * n_e
+        * ln_lambda
+        * beta
+        * beta
         / (x_m**3 + beta**3)
     )
 
@@ -177,8 +184,7 @@ def nucleus_ionisation_kernel(p, mass, charge, mass_number, n_h, f_he, out):
         bg2 = (p[j] / mass) ** 2
         gamma = math.sqrt(1.0 + bg2)
         q_max = 2.0 * M_E_GEV * bg2 / (1.0 + 2.0 * gamma * M_E_GEV / m_nucleus)
-        electrons = _bethe_log(bg2, q_max, I_H_GEV) + 2.0 * f_he * _bethe_log(bg2, q_max,
-                                                                               I_HE_GEV)
+        electrons = _bethe_log(bg2, q_max, I_H_GEV) + 2.0 * f_he * _bethe_log(bg2, q_max, I_HE_GEV)
         out[j] = _TWO_PI_RE2_C_MEC2 * charge * charge * n_h * electrons * gamma / math.sqrt(bg2)
     return out
 
@@ -257,8 +263,9 @@ def nucleus_total_grid_kernel(p, mass, charge, mass_number, n_h, n_e, t_e_kelvin
 
 
 @njit(cache=True)
-def electron_total_grid_kernel(p, n_h, f_he, u_b, temperatures_k, energy_densities,
-                               ln_g_table, out):
+def electron_total_grid_kernel(
+    p, n_h, f_he, u_b, temperatures_k, energy_densities, ln_g_table, out
+):
     """Fill ``out[c, j]`` with the total electron loss rate [GeV/s] (``energy_densities``
     has shape (ncell, nfield))."""
     npt = p.shape[0]
@@ -332,8 +339,9 @@ def _apply(kernel, p: ArrayLike, *args) -> np.ndarray:
     return out.reshape(arr.shape)
 
 
-def nucleus_ionisation_loss(p: ArrayLike, mass: float, charge: int, mass_number: int,
-                            n_h: float, f_he: float = F_HE_DEFAULT) -> np.ndarray:
+def nucleus_ionisation_loss(
+    p: ArrayLike, mass: float, charge: int, mass_number: int, n_h: float, f_he: float = F_HE_DEFAULT
+) -> np.ndarray:
     """Ionisation loss rate [GeV/s] of a nucleus in neutral H + He (Bethe-Bloch, B11).
 
     Parameters
@@ -350,21 +358,38 @@ def nucleus_ionisation_loss(p: ArrayLike, mass: float, charge: int, mass_number:
     numpy.ndarray
         -dT/dt per particle [GeV/s], shape of ``p``.
     """
-    return _apply(nucleus_ionisation_kernel, p, float(mass), float(abs(charge)),
-                  float(mass_number), float(n_h), float(f_he))
+    return _apply(
+        nucleus_ionisation_kernel,
+        p,
+        float(mass),
+        float(abs(charge)),
+        float(mass_number),
+        float(n_h),
+        float(f_he),
+    )
 
 
-def nucleus_coulomb_loss(p: ArrayLike, mass: float, charge: int, n_e: float,
-                         t_e_kelvin: float) -> np.ndarray:
+def nucleus_coulomb_loss(
+    p: ArrayLike, mass: float, charge: int, n_e: float, t_e_kelvin: float
+) -> np.ndarray:
     """Coulomb loss rate [GeV/s] of a nucleus of rest energy ``mass`` [GeV] and charge
     ``charge`` in ionised gas of electron density ``n_e`` [cm^-3] and temperature
     ``t_e_kelvin`` [K] (Mannheim & Schlickeiser 1994)."""
-    return _apply(nucleus_coulomb_kernel, p, float(mass), float(abs(charge)), float(n_e),
-                  float(t_e_kelvin))
+    return _apply(
+        nucleus_coulomb_kernel, p, float(mass), float(abs(charge)), float(n_e), float(t_e_kelvin)
+    )
 
 
-def nucleus_total_loss(p: ArrayLike, mass: float, charge: int, mass_number: int, n_h: float,
-                       n_e: float, t_e_kelvin: float, f_he: float = F_HE_DEFAULT) -> np.ndarray:
+def nucleus_total_loss(
+    p: ArrayLike,
+    mass: float,
+    charge: int,
+    mass_number: int,
+    n_h: float,
+    n_e: float,
+    t_e_kelvin: float,
+    f_he: float = F_HE_DEFAULT,
+) -> np.ndarray:
     """Ionisation (neutral gas) + Coulomb (ionised gas) loss rate of a nucleus [GeV/s]."""
     return nucleus_ionisation_loss(p, mass, charge, mass_number, n_h, f_he) + (
         nucleus_coulomb_loss(p, mass, charge, n_e, t_e_kelvin)
@@ -376,8 +401,9 @@ def electron_ionisation_loss(p: ArrayLike, n_h: float, f_he: float = F_HE_DEFAUL
     return _apply(electron_ionisation_kernel, p, float(n_h), float(f_he))
 
 
-def electron_bremsstrahlung_loss(p: ArrayLike, n_h: float,
-                                 f_he: float = F_HE_DEFAULT) -> np.ndarray:
+def electron_bremsstrahlung_loss(
+    p: ArrayLike, n_h: float, f_he: float = F_HE_DEFAULT
+) -> np.ndarray:
     """Bremsstrahlung loss rate [GeV/s] of an electron or positron in neutral H + He."""
     return _apply(electron_bremsstrahlung_kernel, p, float(n_h), float(f_he))
 
@@ -394,8 +420,11 @@ def inverse_compton_thomson_loss(p: ArrayLike, u_rad_ev_cm3: float) -> np.ndarra
     return _apply(thomson_kernel, p, float(u_rad_ev_cm3))
 
 
-def inverse_compton_kn_loss(p: ArrayLike, temperatures_k: Sequence[float] | np.ndarray,
-                            energy_densities_ev_cm3: Sequence[float] | np.ndarray) -> np.ndarray:
+def inverse_compton_kn_loss(
+    p: ArrayLike,
+    temperatures_k: Sequence[float] | np.ndarray,
+    energy_densities_ev_cm3: Sequence[float] | np.ndarray,
+) -> np.ndarray:
     """Inverse-Compton loss rate [GeV/s] with Klein-Nishina suppression.
 
     Parameters
@@ -418,10 +447,14 @@ def inverse_compton_kn_loss(p: ArrayLike, temperatures_k: Sequence[float] | np.n
     return _apply(inverse_compton_kn_kernel, p, temps, dens, kn_planck_table())
 
 
-def electron_total_loss(p: ArrayLike, n_h: float, b_microgauss: float,
-                        temperatures_k: Sequence[float] | np.ndarray,
-                        energy_densities_ev_cm3: Sequence[float] | np.ndarray,
-                        f_he: float = F_HE_DEFAULT) -> np.ndarray:
+def electron_total_loss(
+    p: ArrayLike,
+    n_h: float,
+    b_microgauss: float,
+    temperatures_k: Sequence[float] | np.ndarray,
+    energy_densities_ev_cm3: Sequence[float] | np.ndarray,
+    f_he: float = F_HE_DEFAULT,
+) -> np.ndarray:
     """Total electron/positron loss rate [GeV/s]: ionisation and bremsstrahlung on neutral
     H + He, synchrotron in ``b_microgauss``, Klein-Nishina IC on the photon fields."""
     return (
@@ -436,25 +469,45 @@ def _per_cell(x: ArrayLike, ncell: int) -> np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=np.float64), (ncell,)))
 
 
-def nucleus_total_loss_grid(p: ArrayLike, mass: float, charge: int, mass_number: int,
-                            n_h: ArrayLike, n_e: ArrayLike, t_e_kelvin: ArrayLike,
-                            f_he: float = F_HE_DEFAULT,
-                            out: np.ndarray | None = None) -> np.ndarray:
+def nucleus_total_loss_grid(
+    p: ArrayLike,
+    mass: float,
+    charge: int,
+    mass_number: int,
+    n_h: ArrayLike,
+    n_e: ArrayLike,
+    t_e_kelvin: ArrayLike,
+    f_he: float = F_HE_DEFAULT,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """Nucleus loss rate [GeV/s], shape (ncell, np), on a 1D momentum grid ``p`` for the
     local cells' ``n_h``, ``n_e``, ``t_e_kelvin`` (1D arrays, or scalars for all cells)."""
     pf = np.ascontiguousarray(p, dtype=np.float64)
     nh = np.ascontiguousarray(np.atleast_1d(np.asarray(n_h, dtype=np.float64)).ravel())
     ncell = nh.shape[0]
     out = np.empty((ncell, pf.shape[0])) if out is None else out
-    return nucleus_total_grid_kernel(pf, float(mass), float(abs(charge)), float(mass_number),
-                                     nh, _per_cell(n_e, ncell), _per_cell(t_e_kelvin, ncell),
-                                     float(f_he), out)
+    return nucleus_total_grid_kernel(
+        pf,
+        float(mass),
+        float(abs(charge)),
+        float(mass_number),
+        nh,
+        _per_cell(n_e, ncell),
+        _per_cell(t_e_kelvin, ncell),
+        float(f_he),
+        out,
+    )
 
 
-def electron_total_loss_grid(p: ArrayLike, n_h: ArrayLike, b_microgauss: ArrayLike,
-                             temperatures_k: Sequence[float] | np.ndarray,
-                             energy_densities_ev_cm3: ArrayLike, f_he: float = F_HE_DEFAULT,
-                             out: np.ndarray | None = None) -> np.ndarray:
+def electron_total_loss_grid(
+    p: ArrayLike,
+    n_h: ArrayLike,
+    b_microgauss: ArrayLike,
+    temperatures_k: Sequence[float] | np.ndarray,
+    energy_densities_ev_cm3: ArrayLike,
+    f_he: float = F_HE_DEFAULT,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """Electron loss rate [GeV/s], shape (ncell, np), on a 1D momentum grid ``p``.
 
     ``n_h`` and ``b_microgauss`` are per cell (1D) or scalars; ``energy_densities_ev_cm3``
@@ -465,9 +518,11 @@ def electron_total_loss_grid(p: ArrayLike, n_h: ArrayLike, b_microgauss: ArrayLi
     nh = np.ascontiguousarray(np.atleast_1d(np.asarray(n_h, dtype=np.float64)).ravel())
     ncell = nh.shape[0]
     temps = np.ascontiguousarray(temperatures_k, dtype=np.float64).ravel()
-    dens = np.ascontiguousarray(np.broadcast_to(
-        np.asarray(energy_densities_ev_cm3, dtype=np.float64), (ncell, temps.shape[0])))
+    dens = np.ascontiguousarray(
+        np.broadcast_to(
+            np.asarray(energy_densities_ev_cm3, dtype=np.float64), (ncell, temps.shape[0])
+        )
+    )
     u_b = np.ascontiguousarray(magnetic_energy_density_ev_cm3(_per_cell(b_microgauss, ncell)))
     out = np.empty((ncell, pf.shape[0])) if out is None else out
-    return electron_total_grid_kernel(pf, nh, float(f_he), u_b, temps, dens,
-                                      kn_planck_table(), out)
+    return electron_total_grid_kernel(pf, nh, float(f_he), u_b, temps, dens, kn_planck_table(), out)

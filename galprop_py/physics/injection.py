@@ -59,30 +59,41 @@ def _log_broken_power_law(rigidity, break_rigidities, indices, smoothness, cutof
 
 
 @njit(cache=True)
-def broken_power_law_kernel(p, charge, break_rigidities, indices, smoothness,
-                            cutoff_rigidity, reference_rigidity, out):
+def broken_power_law_kernel(
+    p, charge, break_rigidities, indices, smoothness, cutoff_rigidity, reference_rigidity, out
+):
     """Fill ``out`` with the broken-power-law spectrum at momenta ``p`` [GeV/c].
 
     ``indices`` has ``len(break_rigidities) + 1`` entries; ``smoothness`` 0 gives sharp
     breaks; ``cutoff_rigidity`` <= 0 or inf means no cutoff.  ``out`` equals 1 at
     ``reference_rigidity`` [GV]; momenta <= 0 give 0.
     """
-    ref = _log_broken_power_law(reference_rigidity, break_rigidities, indices, smoothness,
-                                cutoff_rigidity)
+    ref = _log_broken_power_law(
+        reference_rigidity, break_rigidities, indices, smoothness, cutoff_rigidity
+    )
     z = abs(charge)
     for j in range(p.shape[0]):
         if p[j] <= 0.0:
             out[j] = 0.0
         else:
-            out[j] = math.exp(_log_broken_power_law(p[j] / z, break_rigidities, indices,
-                                                    smoothness, cutoff_rigidity) - ref)
+            out[j] = math.exp(
+                _log_broken_power_law(
+                    p[j] / z, break_rigidities, indices, smoothness, cutoff_rigidity
+                )
+                - ref
+            )
     return out
 
 
-def broken_power_law(p: ArrayLike, charge: int, break_rigidities: Sequence[float],
-                     indices: Sequence[float], reference_rigidity: float = 1.0,
-                     smoothness: float = 0.0,
-                     cutoff_rigidity: float | None = None) -> np.ndarray:
+def broken_power_law(
+    p: ArrayLike,
+    charge: int,
+    break_rigidities: Sequence[float],
+    indices: Sequence[float],
+    reference_rigidity: float = 1.0,
+    smoothness: float = 0.0,
+    cutoff_rigidity: float | None = None,
+) -> np.ndarray:
     """Injection spectrum dN/dp (shape only), a broken power law in rigidity.
 
     Parameters
@@ -127,8 +138,9 @@ def broken_power_law(p: ArrayLike, charge: int, break_rigidities: Sequence[float
     flat = np.ascontiguousarray(arr.ravel())
     out = np.empty_like(flat)
     cutoff = math.inf if cutoff_rigidity is None else float(cutoff_rigidity)
-    broken_power_law_kernel(flat, float(charge), breaks, gam, float(smoothness), cutoff,
-                            float(reference_rigidity), out)
+    broken_power_law_kernel(
+        flat, float(charge), breaks, gam, float(smoothness), cutoff, float(reference_rigidity), out
+    )
     return out.reshape(arr.shape)
 
 
@@ -145,9 +157,15 @@ def injection_rate(profile, spectrum, out):
 
 
 # --- spatial profiles -------------------------------------------------------------------
-def pulsar_snr_profile(r: ArrayLike, z: ArrayLike, a: float = LORIMER_2006[0],
-                       b: float = LORIMER_2006[1], r_sun: float = R_SUN_KPC,
-                       z_scale: float = 0.2, r_max: float | None = None) -> np.ndarray:
+def pulsar_snr_profile(
+    r: ArrayLike,
+    z: ArrayLike,
+    a: float = LORIMER_2006[0],
+    b: float = LORIMER_2006[1],
+    r_sun: float = R_SUN_KPC,
+    z_scale: float = 0.2,
+    r_max: float | None = None,
+) -> np.ndarray:
     """Pulsar/SNR-like source density ``(r/r_sun)^a exp(-b (r - r_sun)/r_sun)
     exp(-|z| / z_scale)``, 1 at (r_sun, 0).
 
@@ -187,8 +205,9 @@ def uniform_profile(*coords: ArrayLike) -> np.ndarray:
     return np.ones(shape)
 
 
-def gaussian_point_profile(coords: Sequence[ArrayLike], center: Sequence[float], sigma: float,
-                           dimension: int | None = None) -> np.ndarray:
+def gaussian_point_profile(
+    coords: Sequence[ArrayLike], center: Sequence[float], sigma: float, dimension: int | None = None
+) -> np.ndarray:
     """Normalised Gaussian blob ``exp(-d^2 / 2 sigma^2) / (2 pi sigma^2)^(dimension/2)``.
 
     Parameters

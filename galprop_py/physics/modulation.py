@@ -33,8 +33,14 @@ def _liouville_factor(t_n: np.ndarray, shift: float, mass_per_nucleon: float) ->
     return t_n * (t_n + m2) / (t_lis * (t_lis + m2))
 
 
-def force_field(t_n: ArrayLike, j_lis: ArrayLike, phi_gv: float, mass_per_nucleon: float,
-                charge: int, mass_number: int) -> np.ndarray:
+def force_field(
+    t_n: ArrayLike,
+    j_lis: ArrayLike,
+    phi_gv: float,
+    mass_per_nucleon: float,
+    charge: int,
+    mass_number: int,
+) -> np.ndarray:
     """Modulate a tabulated local interstellar spectrum with the force-field approximation.
 
     Parameters
@@ -78,9 +84,14 @@ def force_field(t_n: ArrayLike, j_lis: ArrayLike, phi_gv: float, mass_per_nucleo
     return np.exp(ln_j_lis) * _liouville_factor(t, shift, mass_per_nucleon)
 
 
-def force_field_analytic(t_n: ArrayLike, j_lis: Callable[[np.ndarray], np.ndarray],
-                         phi_gv: float, mass_per_nucleon: float, charge: int,
-                         mass_number: int) -> np.ndarray:
+def force_field_analytic(
+    t_n: ArrayLike,
+    j_lis: Callable[[np.ndarray], np.ndarray],
+    phi_gv: float,
+    mass_per_nucleon: float,
+    charge: int,
+    mass_number: int,
+) -> np.ndarray:
     """Force-field TOA intensity for a LIS given as a function of T_n [GeV/n].
 
     Same conventions as :func:`force_field`, but ``j_lis`` is evaluated exactly at
@@ -88,5 +99,4 @@ def force_field_analytic(t_n: ArrayLike, j_lis: Callable[[np.ndarray], np.ndarra
     """
     t = np.asarray(t_n, dtype=float)
     shift = _energy_shift(phi_gv, charge, mass_number)
-    return np.asarray(j_lis(t + shift), dtype=float) * _liouville_factor(t, shift,
-                                                                         mass_per_nucleon)
+    return np.asarray(j_lis(t + shift), dtype=float) * _liouville_factor(t, shift, mass_per_nucleon)

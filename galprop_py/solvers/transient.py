@@ -17,8 +17,13 @@ SCHEMES = {"backward_euler": 1.0, "crank_nicolson": 0.5, "cn-be": 0.5}
 
 
 class TimeIntegrator:
-    def __init__(self, transport: SpeciesTransport, dt: float, scheme: str = "cn-be",
-                 solver: LinearSolver | None = None):
+    def __init__(
+        self,
+        transport: SpeciesTransport,
+        dt: float,
+        scheme: str = "cn-be",
+        solver: LinearSolver | None = None,
+    ):
         if scheme not in SCHEMES:
             raise ValueError(f"time.scheme = {scheme!r}: allowed {', '.join(SCHEMES)}")
         if not dt > 0:
@@ -26,8 +31,9 @@ class TimeIntegrator:
         self.transport = transport
         self.scheme = scheme
         self.dt = dt
-        self.solver = solver or LinearSolver(transport.decomp.comm, "transient_",
-                                             {"ksp_initial_guess_nonzero": "true"})
+        self.solver = solver or LinearSolver(
+            transport.decomp.comm, "transient_", {"ksp_initial_guess_nonzero": "true"}
+        )
         self._ops: dict[tuple[float, float], PETSc.Mat] = {}
         self.steps_done = 0
         self.last_info = None
