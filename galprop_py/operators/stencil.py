@@ -120,23 +120,31 @@ class StencilSystem:
         """Assemble the parallel AIJ matrix of the owned rows.
 
         The stencil slots become compressed rows (missing neighbours dropped, columns sorted
-        as PETSc requires) handed to PETSc in one call, which also preallocates exactly."""
+        as PETSc requires) handed to PETSc in one call, which also preallocates exactly.
+        Missing neighbours are marked by the largest index while sorting, so they end up
+        last in every row and no second key array is needed."""
         dec = self.decomp
-        slots = list(self._slots())
-        nrows = slots[0][0].size
-        cols = np.empty((nrows, len(slots)), dtype=np.int64)
-        vals = np.empty((nrows, len(slots)), dtype=PETSc.ScalarType)
-        for j, (c, v) in enumerate(slots):
-            cols[:, j] = c
-            vals[:, j] = v
+        itype = PETSc.IntType
+        missing = np.iinfo(itype).max
+        nslots = 0
+        nrows = int(np.prod(self.shape))
+        cols = np.empty((nrows, 4 + len(self.spatial) + 1), dtype=itype)
+        vals = np.empty(cols.shape, dtype=PETSc.ScalarType)
+        for c, v in self._slots():
+            cols[:, nslots] = np.where(c >= 0, c, missing)
+            vals[:, nslots] = v
+            nslots += 1
+        cols, vals = cols[:, :nslots], vals[:, :nslots]
         cols, vals = _sort_rows(cols, vals)
-        keep = cols >= 0
-        indptr = np.zeros(nrows + 1, dtype=PETSc.IntType)
+        keep = cols != missing
+        indptr = np.zeros(nrows + 1, dtype=itype)
         np.cumsum(keep.sum(axis=1), out=indptr[1:])
+        col_idx, values = cols[keep], vals[keep]
+        del cols, vals, keep
         nglobal = dec.grid_unknowns
         mat = PETSc.Mat().createAIJ(
             size=((nrows, nglobal), (nrows, nglobal)),
-            csr=(indptr, cols[keep].astype(PETSc.IntType), vals[keep]),
+            csr=(indptr, col_idx, values),
             comm=dec.comm,
         )
         mat.assemble()
@@ -144,20 +152,19 @@ class StencilSystem:
 
 
 def _sort_rows(cols: np.ndarray, vals: np.ndarray):
-    """Sort every row's (column, value) pairs by column, missing (-1) entries last.
+    """Sort every row's (column, value) pairs by column.
 
     Most rows share one slot order (that of a row with every neighbour present), so the
     columns are permuted by it first and only rows that are still unsorted (domain and rank
     boundaries, momentum ends) get a row-wise argsort."""
-    big = np.iinfo(np.int64).max
-    key = np.where(cols >= 0, cols, big)
-    full = np.flatnonzero((cols >= 0).all(axis=1))
+    missing = np.iinfo(cols.dtype).max
+    full = np.flatnonzero((cols != missing).all(axis=1))
     if full.size:
-        perm = np.argsort(key[full[0]], kind="stable")
-        cols, vals, key = cols[:, perm], vals[:, perm], key[:, perm]
-    bad = np.flatnonzero((np.diff(key, axis=1) < 0).any(axis=1))
+        perm = np.argsort(cols[full[0]], kind="stable")
+        cols, vals = cols[:, perm], vals[:, perm]
+    bad = np.flatnonzero((np.diff(cols, axis=1) < 0).any(axis=1))
     if bad.size:
-        order = np.argsort(key[bad], axis=1, kind="stable")
+        order = np.argsort(cols[bad], axis=1, kind="stable")
         cols[bad] = np.take_along_axis(cols[bad], order, axis=1)
         vals[bad] = np.take_along_axis(vals[bad], order, axis=1)
     return cols, vals
