@@ -175,6 +175,7 @@ def run(
     """Solve the model of ``cfg``; write the HDF5 result and the plot unless told not to."""
     comm = comm or PETSc.COMM_WORLD
     mpi = comm.tompi4py()
+    stop = _StopFlag() if cfg.run.mode == "transient" else None  # before anything slow
     _apply_solver_options(cfg)
     grid = build_spatial_grid(cfg)
     mgrid = build_momentum_grid(cfg)
@@ -204,7 +205,7 @@ def run(
             )
         solver.destroy()
     else:
-        _run_transient(cfg, decomp, model, transports, result, restart, progress)
+        _run_transient(cfg, decomp, model, transports, result, restart, progress, stop)
     result.sun_spectra = _sun_spectra(cfg, model, decomp, result.states)
     result.normalisation = _normalise(cfg, result.sun_spectra, result.states)
     out_dir = Path(cfg.run.output_dir)
@@ -239,7 +240,7 @@ def release_petsc_garbage(comm) -> None:
     PETSc.garbage_cleanup(comm)
 
 
-def _run_transient(cfg, decomp, model, transports, result, restart, progress):
+def _run_transient(cfg, decomp, model, transports, result, restart, progress, stop):
     mpi = decomp.comm.tompi4py()
     tcfg = cfg.time
     out_dir = Path(cfg.run.output_dir)
@@ -264,7 +265,6 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress):
         sp.name: TimeIntegrator(transports[sp.name], tcfg.dt_myr, tcfg.scheme)
         for sp in model.species
     }
-    stop = _StopFlag()
     wall0 = time.time()
     last_ckpt_wall = wall0
     next_ckpt = (t + cfg.output.checkpoint_every_myr) if cfg.output.checkpoint_every_myr else None

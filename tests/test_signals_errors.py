@@ -1,0 +1,94 @@
+"""What a user meets when things go wrong: a signal mid-run, a solver that fails."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from mpi4py import MPI
+from petsc4py import PETSc
+from util import slab_config
+
+from galprop_py.run import run
+from galprop_py.solvers import SolverError
+
+
+@pytest.mark.serial
+@pytest.mark.skipif(MPI.COMM_WORLD.size > 1, reason="spawns its own MPI job")
+@pytest.mark.skipif(shutil.which("mpirun") is None, reason="needs mpirun")
+def test_sigusr1_writes_checkpoint_and_restart_finishes(tmp_path):
+    """A 2-rank transient run that gets SIGUSR1 (SLURM --signal) writes a checkpoint, stops
+    with exit code 0, and `--restart auto` on 1 rank continues it to the end time."""
+    cfg = tmp_path / "slow.toml"
+    cfg.write_text(
+        '[run]\nmode = "transient"\noutput_dir = "out"\n'
+        '[grid]\ngeometry = "cylindrical2d"\nn_r = 41\nn_z = 81\n'
+        '[momentum]\nn = 40\n'
+        '[[species]]\nname = "H1"\n'
+        '[time]\ndt_myr = 0.01\nt_end_myr = 1000.0\n'
+        '[output]\nplot = false\n'
+    )
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_rmaps_base_oversubscribe="1")
+    cmd = ["mpirun", "-n", "2", sys.executable, "-m", "galprop_py", "run", str(cfg),
+           "--no-progress"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    first = proc.stdout.readline()  # printed once the handlers are in place
+    assert "mode transient" in first, first
+    time.sleep(3.0)
+    proc.send_signal(signal.SIGUSR1)
+    out, _ = proc.communicate(timeout=120)
+    out = first + out
+    assert proc.returncode == 0, out
+    assert "checkpoint written" in out, out
+    ck = tmp_path / "out" / "checkpoint.h5"
+    assert ck.is_file() and not (tmp_path / "out" / "checkpoint.h5.tmp").exists()
+    import h5py
+
+    with h5py.File(ck) as f:
+        t_stop = float(f["/clock"].attrs["t_myr"])
+    assert 0.0 < t_stop < 1000.0
+    # continue on one rank, with a shorter end time so the test stays quick
+    out2 = subprocess.run(
+        [sys.executable, "-m", "galprop_py", "run", str(cfg), "--no-progress",
+         "--restart", "auto", f"time.t_end_myr={t_stop + 0.05}"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert out2.returncode == 0, out2.stdout + out2.stderr
+    assert "restarted from" in out2.stdout
+    with h5py.File(tmp_path / "out" / "result.h5") as f:
+        assert float(f.attrs["t_myr"]) == pytest.approx(t_stop + 0.05)
+
+
+def test_solver_failure_names_the_species():
+    """A steady solve that cannot converge (one iteration allowed) stops with one line that
+    names the species and the option to change."""
+    opts = PETSc.Options()
+    opts.setValue("steady_ksp_max_it", "1")
+    try:
+        with pytest.raises(SolverError) as err:
+            run(slab_config(n_z=41, v=10.0), progress=False, write_output=False)
+    finally:
+        opts.delValue("steady_ksp_max_it")
+    msg = str(err.value)
+    assert "species H1" in msg and "-steady_ksp_type" in msg and "\n" not in msg
+
+
+@pytest.mark.parallel
+def test_too_many_ranks_for_the_grid_is_a_clear_error():
+    """Three cells on four ranks: a one-line ValueError instead of a PETSc traceback."""
+    from galprop_py.decomposition import Decomposition
+    from galprop_py.grid import make_spatial_grid
+
+    grid = make_spatial_grid("slab1d", {"z": (-1.0, 1.0)}, {"z": 3})
+    if MPI.COMM_WORLD.size <= 3:
+        Decomposition(grid, 2)  # fine
+    else:
+        with pytest.raises(ValueError, match="cannot be split over 4 MPI ranks"):
+            Decomposition(grid, 2)
