@@ -136,7 +136,12 @@ class DiffusionBlock(Block):
         description="unit vector of the regular field in the grid's frame: (x, y, z), or "
         "(r, phi, z) for cylindrical grids",
     )
-    field_model: Literal["uniform"] = "uniform"
+    field_model: Literal["uniform", "spiral"] = Field(
+        "uniform",
+        description="uniform: field_direction everywhere; spiral: a disc field along "
+        "logarithmic spiral arms of pitch angle pitch_angle_deg (azimuthal for 0)",
+    )
+    pitch_angle_deg: float = Field(11.5, ge=-90.0, le=90.0)
     turbulence: TurbulenceBlock = Field(default_factory=TurbulenceBlock)
 
     @model_validator(mode="after")

@@ -111,6 +111,40 @@ class GalaxyModel:
             return np.where(np.abs(zz) <= g.disc_half_thickness_kpc, g.n_h_cm3, 0.0)
         return gas.n_h_nuclei(r, z)
 
+    def field_direction(self):
+        """Unit vector b(x) of the regular field in the grid's frame (a callable of coords).
+
+        ``spiral``: b = sin(p) r_hat + cos(p) phi_hat in the disc plane (p the pitch angle),
+        i.e. (sin p, cos p, 0) in the (r, phi, z) frame of cylindrical grids and rotated with
+        the azimuth on Cartesian grids (b = x_hat on the z axis itself); on a slab it is
+        horizontal (b_z = 0)."""
+        d = self.cfg.diffusion
+        geo = self.grid.geometry
+        if d.field_model == "uniform":
+            b = np.asarray(d.field_direction, float)
+            b = b / np.linalg.norm(b)
+            return lambda coords, b=b: tuple(b)
+        if geo == "spherical1d":
+            raise ValueError(
+                "config key diffusion.field_model = 'spiral': a disc field needs a cylindrical, "
+                "Cartesian or slab grid, not spherical1d"
+            )
+        sp, cp = np.sin(np.radians(d.pitch_angle_deg)), np.cos(np.radians(d.pitch_angle_deg))
+        if geo in ("cylindrical2d", "slab1d"):
+            return lambda coords: (sp, cp, 0.0)
+
+        def cartesian(coords):
+            x, y = np.broadcast_arrays(np.asarray(coords[0], float), np.asarray(coords[1], float))
+            r = np.hypot(x, y)
+            safe = np.where(r > 0, r, 1.0)
+            cos_phi = np.where(r > 0, x / safe, 1.0)
+            sin_phi = np.where(r > 0, y / safe, 0.0)
+            bx = sp * cos_phi - cp * sin_phi
+            by = sp * sin_phi + cp * cos_phi
+            return bx, by, np.zeros_like(bx)
+
+        return cartesian
+
     def ionised_gas_profile(self, coords):
         """n_e / n_e(mid-plane): exp(-|z| / h) (warm ionised medium; Gaensler et al. 2008
         find h = 1.8 kpc, Cordes & Lazio 2002 about 1 kpc), 1 without a z axis."""
@@ -186,15 +220,15 @@ class GalaxyModel:
         d_centres = self.diffusion_law(species, p)
         tensor = DiffusionTensor(kappa_par=d_centres)
         if cfg.diffusion.model == "anisotropic":
-            direction = np.asarray(cfg.diffusion.field_direction, float)
-            direction = direction / np.linalg.norm(direction)
             tensor = DiffusionTensor(
                 kappa_par=d_centres,
                 kappa_perp=cfg.diffusion.kperp_over_kpar * d_centres,
-                field_direction=lambda coords, b=direction: tuple(b),
+                field_direction=self.field_direction(),
             )
         elif cfg.diffusion.model == "quasilinear":
-            tensor = quasilinear_diffusion.diffusion_tensor(cfg, species, p)
+            tensor = quasilinear_diffusion.diffusion_tensor(
+                cfg, species, p, self.field_direction()
+            )
         coeffs = SpeciesCoefficients(species, p, pe, diffusion=tensor)
         if cfg.wind.v0_km_s > 0 or cfg.wind.dv_dz_km_s_kpc > 0:
             coeffs.wind = self.wind

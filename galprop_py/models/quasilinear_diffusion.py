@@ -96,8 +96,8 @@ def diffusion_tensor(
     if field_direction is None:
         if d.field_model != "uniform":
             raise ValueError(
-                f"config key diffusion.field_model = {d.field_model!r}: diffusion.model = "
-                "'quasilinear' supports only 'uniform'"
+                f"config key diffusion.field_model = {d.field_model!r}: pass the model's "
+                "field_direction (GalaxyModel.field_direction) for non-uniform fields"
             )
         field_direction = uniform_field_direction(d.field_direction)
     kpar, kperp, kappa_a = tabulate(d.turbulence, species, p)
