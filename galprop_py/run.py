@@ -267,6 +267,7 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress, st
     }
     wall0 = time.time()
     last_ckpt_wall = wall0
+    stopped = False  # the same on every rank: set only on an agreed stop
     next_ckpt = (t + cfg.output.checkpoint_every_myr) if cfg.output.checkpoint_every_myr else None
     nsteps = int(np.ceil((tcfg.t_end_myr - t) / tcfg.dt_myr - 1e-9))
     bar = None
@@ -313,9 +314,17 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress, st
                 next_ckpt += cfg.output.checkpoint_every_myr
             if stopping:
                 info(f"signal received: checkpoint written at t = {t:g} Myr; stopping")
+                stopped = True
                 break
     if bar is not None:
         bar.close()
+    if not stopped:
+        # a final checkpoint makes chained jobs idempotent: a later "--restart auto" link
+        # finds the run complete instead of starting it again
+        write_checkpoint(
+            ckpt, decomp, {n: decomp.local_array(v) for n, v in vecs.items()}, t, step,
+            cfg.dump(), mpi,
+        )
     result.t_myr = t
     for name, v in vecs.items():
         result.states[name] = decomp.local_array(v).copy()

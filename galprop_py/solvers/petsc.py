@@ -1,7 +1,7 @@
 """PETSc linear solvers with an options prefix and defaults that users can override.
 
-Defaults are written into the options database only where the user has not set the option
-(config ``[solver.petsc]`` or command line), then ``setFromOptions`` applies them, so
+Defaults are set on the KSP in code, then ``setFromOptions`` applies whatever the user put
+in the options database (config ``[solver.petsc]`` or command line), so
 ``-steady_ksp_type gmres -steady_pc_type gamg`` on the command line changes the steady solver.
 """
 
@@ -11,15 +11,15 @@ from dataclasses import dataclass
 
 from petsc4py import PETSc
 
-#: BiCGStab with block-Jacobi/ILU(0): robust for these diagonally dominant M-matrix-like
-#: operators and the fastest choice measured here (see benchmarks/).
+#: BiCGStab with block-Jacobi/ILU(0) (PETSc's default block solver): robust for these
+#: diagonally dominant M-matrix-like operators and the fastest choice measured here.
 DEFAULT_OPTIONS = {
     "ksp_type": "bcgs",
     "pc_type": "bjacobi",
-    "sub_pc_type": "ilu",
-    "ksp_rtol": "1e-10",
-    "ksp_atol": "1e-50",
-    "ksp_max_it": "20000",
+    "ksp_rtol": 1e-10,
+    "ksp_atol": 1e-50,
+    "ksp_max_it": 20000,
+    "ksp_initial_guess_nonzero": False,
 }
 
 _REASONS = {v: k for k, v in PETSc.KSP.ConvergedReason.__dict__.items() if not k.startswith("_")}
@@ -53,9 +53,17 @@ class LinearSolver:
 
     def __init__(self, comm, prefix: str, defaults: dict | None = None):
         self.prefix = prefix
-        set_default_options(prefix, DEFAULT_OPTIONS | (defaults or {}))
+        opt = DEFAULT_OPTIONS | (defaults or {})
         self.ksp = PETSc.KSP().create(comm=comm)
         self.ksp.setOptionsPrefix(prefix)
+        self.ksp.setType(opt["ksp_type"])
+        self.ksp.getPC().setType(opt["pc_type"])
+        self.ksp.setTolerances(
+            rtol=float(opt["ksp_rtol"]),
+            atol=float(opt["ksp_atol"]),
+            max_it=int(opt["ksp_max_it"]),
+        )
+        self.ksp.setInitialGuessNonzero(bool(opt["ksp_initial_guess_nonzero"]))
         self.ksp.setFromOptions()
 
     def set_operator(self, mat: PETSc.Mat) -> None:

@@ -25,7 +25,7 @@ def steady_solver(comm) -> LinearSolver:
     a relative (preconditioned, momentum-scaled) residual of 1e-6.  Measured on the default
     model: the local spectra then agree with a 1e-13 solve to 3e-6 at every energy, on 1
     and 2 ranks (without the scaling, 1e-8 left errors of 1e-4 in the tails)."""
-    return LinearSolver(comm, "steady_", {"ksp_rtol": "1e-6"})
+    return LinearSolver(comm, "steady_", {"ksp_rtol": 1e-6})
 
 
 def momentum_scaling(decomp, rhs: np.ndarray, diag: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ class TimeIntegrator:
         self.scheme = scheme
         self.dt = dt
         self.solver = solver or LinearSolver(
-            transport.decomp.comm, "transient_", {"ksp_initial_guess_nonzero": "true"}
+            transport.decomp.comm, "transient_", {"ksp_initial_guess_nonzero": True}
         )
         self._ops: dict[tuple[float, float], PETSc.Mat] = {}
         self.steps_done = 0
