@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from petsc4py import PETSc
 
+from ..messages import info as info_msg
+
 #: BiCGStab with block-Jacobi/ILU(0) (PETSc's default block solver): robust for these
 #: diagonally dominant M-matrix-like operators and the fastest choice measured here.
 DEFAULT_OPTIONS = {
@@ -20,6 +22,13 @@ DEFAULT_OPTIONS = {
     "ksp_atol": 1e-50,
     "ksp_max_it": 20000,
     "ksp_initial_guess_nonzero": False,
+    "ksp_norm_type": "default",
+}
+
+_NORM_TYPES = {
+    "default": PETSc.KSP.NormType.DEFAULT,
+    "preconditioned": PETSc.KSP.NormType.PRECONDITIONED,
+    "unpreconditioned": PETSc.KSP.NormType.UNPRECONDITIONED,
 }
 
 _REASONS = {v: k for k, v in PETSc.KSP.ConvergedReason.__dict__.items() if not k.startswith("_")}
@@ -35,6 +44,7 @@ class SolveInfo:
     residual_norm: float
     rhs_norm: float
     reason: str
+    reason_code: int = 0
 
     @property
     def relative_residual(self) -> float:
@@ -64,6 +74,7 @@ class LinearSolver:
             max_it=int(opt["ksp_max_it"]),
         )
         self.ksp.setInitialGuessNonzero(bool(opt["ksp_initial_guess_nonzero"]))
+        self.ksp.setNormType(_NORM_TYPES[opt["ksp_norm_type"]])
         self.ksp.setFromOptions()
 
     def set_operator(self, mat: PETSc.Mat) -> None:
@@ -71,7 +82,41 @@ class LinearSolver:
         self.ksp.setUp()
 
     def solve(self, rhs: PETSc.Vec, x: PETSc.Vec, what: str) -> SolveInfo:
-        """Solve A x = rhs; raise :class:`SolverError` naming ``what`` if it does not converge."""
+        """Solve A x = rhs; raise :class:`SolverError` naming ``what`` if it does not converge.
+
+        If the solve fails with right preconditioning (the unpreconditioned norm: BiCGStab
+        can break down or diverge there), it is repeated once from the same start with left
+        preconditioning, which has converged on every problem seen here (e.g. shock
+        acceleration, where the source sits at one momentum)."""
+        x0 = x.copy()
+        info = self._solve_once(rhs, x, what)
+        if (
+            info.reason_code < 0
+            and self.ksp.getNormType() == PETSc.KSP.NormType.UNPRECONDITIONED
+        ):
+            info_msg(
+                f"{what}: {info.reason} with right preconditioning after {info.iterations} "
+                "iterations; repeating with left preconditioning"
+            )
+            x0.copy(x)
+            self.ksp.setNormType(PETSc.KSP.NormType.PRECONDITIONED)
+            self.ksp.setPCSide(PETSc.PC.Side.LEFT)
+            try:
+                info = self._solve_once(rhs, x, what)
+            finally:
+                self.ksp.setNormType(PETSc.KSP.NormType.UNPRECONDITIONED)
+                self.ksp.setPCSide(PETSc.PC.Side.RIGHT)
+        x0.destroy()
+        if info.reason_code < 0:
+            raise SolverError(
+                f"{what}: linear solver {self.ksp.getType()}/{self.ksp.getPC().getType()} did not "
+                f"converge ({info.reason}) after {info.iterations} iterations, residual "
+                f"{info.residual_norm:.3e} (|b| = {info.rhs_norm:.3e}); change it with "
+                f"-{self.prefix}ksp_type, -{self.prefix}pc_type, -{self.prefix}ksp_max_it"
+            )
+        return info
+
+    def _solve_once(self, rhs: PETSc.Vec, x: PETSc.Vec, what: str) -> SolveInfo:
         try:
             self.ksp.solve(rhs, x)
         except PETSc.Error as exc:  # turn PETSc tracebacks into one clear line
@@ -80,20 +125,13 @@ class LinearSolver:
                 f"try -{self.prefix}ksp_type gmres or -{self.prefix}pc_type lu"
             ) from None
         reason = self.ksp.getConvergedReason()
-        info = SolveInfo(
+        return SolveInfo(
             iterations=self.ksp.getIterationNumber(),
             residual_norm=self.ksp.getResidualNorm(),
             rhs_norm=rhs.norm(),
             reason=_REASONS.get(reason, str(reason)),
+            reason_code=int(reason),
         )
-        if reason < 0:
-            raise SolverError(
-                f"{what}: linear solver {self.ksp.getType()}/{self.ksp.getPC().getType()} did not "
-                f"converge ({info.reason}) after {info.iterations} iterations, residual "
-                f"{info.residual_norm:.3e} (|b| = {info.rhs_norm:.3e}); change it with "
-                f"-{self.prefix}ksp_type, -{self.prefix}pc_type, -{self.prefix}ksp_max_it"
-            )
-        return info
 
     def destroy(self) -> None:
         self.ksp.destroy()
