@@ -265,6 +265,11 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress, st
         sp.name: TimeIntegrator(transports[sp.name], tcfg.dt_myr, tcfg.scheme)
         for sp in model.species
     }
+
+    def save_checkpoint():
+        states_now = {n: decomp.local_array(v) for n, v in vecs.items()}
+        write_checkpoint(ckpt, decomp, states_now, t, step, cfg.dump(), mpi)
+
     wall0 = time.time()
     last_ckpt_wall = wall0
     stopped = False  # the same on every rank: set only on an agreed stop
@@ -300,15 +305,7 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress, st
         time_due = next_ckpt is not None and t >= next_ckpt - 1e-9
         stopping = stop.agreed(mpi)
         if wall_due or time_due or stopping:
-            write_checkpoint(
-                ckpt,
-                decomp,
-                {n: decomp.local_array(v) for n, v in vecs.items()},
-                t,
-                step,
-                cfg.dump(),
-                mpi,
-            )
+            save_checkpoint()
             last_ckpt_wall = time.time()
             if time_due:
                 next_ckpt += cfg.output.checkpoint_every_myr
@@ -321,10 +318,7 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress, st
     if not stopped:
         # a final checkpoint makes chained jobs idempotent: a later "--restart auto" link
         # finds the run complete instead of starting it again
-        write_checkpoint(
-            ckpt, decomp, {n: decomp.local_array(v) for n, v in vecs.items()}, t, step,
-            cfg.dump(), mpi,
-        )
+        save_checkpoint()
     result.t_myr = t
     for name, v in vecs.items():
         result.states[name] = decomp.local_array(v).copy()

@@ -11,21 +11,38 @@ from galprop_py.run import run
 
 
 def _spiral_config(geometry, pitch, n=(21, 21, 11), ratio=0.01, scheme="monotone"):
-    return config_from_dict({
-        "run": {"output_dir": "unused"},
-        "grid": {"geometry": geometry, "r_max_kpc": 10.0, "x_max_kpc": 10.0,
-                 "y_max_kpc": 10.0, "z_max_kpc": 2.0, "n_r": n[0], "n_x": n[0],
-                 "n_y": n[1], "n_z": n[2]},
-        "momentum": {"min": 1.0, "max": 100.0, "n": 4},
-        "species": [{"name": "H1", "injection": {"indices": [2.0]}}],
-        "diffusion": {"model": "anisotropic", "field_model": "spiral", "pitch_angle_deg": pitch,
-                      "kperp_over_kpar": ratio, "delta": 0.0, "eta": 0.0, "scheme": scheme},
-        "gas": {"model": "none"},
-        "losses": {"ionisation": False, "coulomb": False, "spallation": False},
-        "source": {"profile": "gaussian", "sigma_kpc": 2.0},
-        "normalization": {"enabled": False},
-        "output": {"plot": False},
-    })
+    return config_from_dict(
+        {
+            "run": {"output_dir": "unused"},
+            "grid": {
+                "geometry": geometry,
+                "r_max_kpc": 10.0,
+                "x_max_kpc": 10.0,
+                "y_max_kpc": 10.0,
+                "z_max_kpc": 2.0,
+                "n_r": n[0],
+                "n_x": n[0],
+                "n_y": n[1],
+                "n_z": n[2],
+            },
+            "momentum": {"min": 1.0, "max": 100.0, "n": 4},
+            "species": [{"name": "H1", "injection": {"indices": [2.0]}}],
+            "diffusion": {
+                "model": "anisotropic",
+                "field_model": "spiral",
+                "pitch_angle_deg": pitch,
+                "kperp_over_kpar": ratio,
+                "delta": 0.0,
+                "eta": 0.0,
+                "scheme": scheme,
+            },
+            "gas": {"model": "none"},
+            "losses": {"ionisation": False, "coulomb": False, "spallation": False},
+            "source": {"profile": "gaussian", "sigma_kpc": 2.0},
+            "normalization": {"enabled": False},
+            "output": {"plot": False},
+        }
+    )
 
 
 def test_spiral_tensor_components_3d():
@@ -38,8 +55,13 @@ def test_spiral_tensor_components_3d():
     phi, p = np.radians(30.0), np.radians(20.0)
     x, y = 3.0 * np.cos(phi), 3.0 * np.sin(phi)
     coords = [np.array([x]), np.array([y]), np.array([0.5])]
-    b = np.array([np.sin(p) * np.cos(phi) - np.cos(p) * np.sin(phi),
-                  np.sin(p) * np.sin(phi) + np.cos(p) * np.cos(phi), 0.0])
+    b = np.array(
+        [
+            np.sin(p) * np.cos(phi) - np.cos(p) * np.sin(phi),
+            np.sin(p) * np.sin(phi) + np.cos(p) * np.cos(phi),
+            0.0,
+        ]
+    )
     kpar = tensor.kappa_par[0]
     expected = 0.01 * kpar * np.eye(3) + 0.99 * kpar * np.outer(b, b)
     for i in range(3):

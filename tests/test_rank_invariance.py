@@ -17,8 +17,10 @@ def test_default_model_same_on_all_ranks_and_alone(tight_steady_rtol):
     """The default model (coarse grid) solved on all ranks together equals the same model
     solved by each rank alone (PETSc.COMM_SELF): local spectra to 1e-8 relative at every
     energy with the solver at rtol 1e-13 (on 1 rank the two runs are the same run)."""
-    cfg = load_config(str(_default_config_path()),
-                      ["grid.n_r=17", "grid.n_z=33", "momentum.n=40", "output.plot=false"])
+    cfg = load_config(
+        str(_default_config_path()),
+        ["grid.n_r=17", "grid.n_z=33", "momentum.n=40", "output.plot=false"],
+    )
     together = run(cfg, progress=False, write_output=False)
     alone = run(cfg, comm=PETSc.COMM_SELF, progress=False, write_output=False)
     for name in ("H1", "He4"):

@@ -28,17 +28,31 @@ def test_sigusr1_writes_checkpoint_and_restart_finishes(tmp_path):
     cfg.write_text(
         '[run]\nmode = "transient"\noutput_dir = "out"\n'
         '[grid]\ngeometry = "cylindrical2d"\nn_r = 41\nn_z = 81\n'
-        '[momentum]\nn = 40\n'
+        "[momentum]\nn = 40\n"
         '[[species]]\nname = "H1"\n'
-        '[time]\ndt_myr = 0.01\nt_end_myr = 1000.0\n'
-        '[output]\nplot = false\n'
+        "[time]\ndt_myr = 0.01\nt_end_myr = 1000.0\n"
+        "[output]\nplot = false\n"
     )
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_rmaps_base_oversubscribe="1")
-    cmd = ["mpirun", "-n", "2", sys.executable, "-m", "galprop_py", "run", str(cfg),
-           "--no-progress"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    env = dict(
+        os.environ,
+        OMPI_ALLOW_RUN_AS_ROOT="1",
+        OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+        OMPI_MCA_rmaps_base_oversubscribe="1",
+    )
+    cmd = [
+        "mpirun",
+        "-n",
+        "2",
+        sys.executable,
+        "-m",
+        "galprop_py",
+        "run",
+        str(cfg),
+        "--no-progress",
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     first = proc.stdout.readline()  # printed once the handlers are in place
     assert "mode transient" in first, first
     time.sleep(3.0)
@@ -56,9 +70,22 @@ def test_sigusr1_writes_checkpoint_and_restart_finishes(tmp_path):
     assert 0.0 < t_stop < 1000.0
     # continue on one rank, with a shorter end time so the test stays quick
     out2 = subprocess.run(
-        [sys.executable, "-m", "galprop_py", "run", str(cfg), "--no-progress",
-         "--restart", "auto", f"time.t_end_myr={t_stop + 0.05}"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "galprop_py",
+            "run",
+            str(cfg),
+            "--no-progress",
+            "--restart",
+            "auto",
+            f"time.t_end_myr={t_stop + 0.05}",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert out2.returncode == 0, out2.stdout + out2.stderr
     assert "restarted from" in out2.stdout

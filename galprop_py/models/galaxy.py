@@ -148,12 +148,7 @@ class GalaxyModel:
     def ionised_gas_profile(self, coords):
         """n_e / n_e(mid-plane): exp(-|z| / h) (warm ionised medium; Gaensler et al. 2008
         find h = 1.8 kpc, Cordes & Lazio 2002 about 1 kpc), 1 without a z axis."""
-        zi = z_axis_index(self.grid.geometry)
-        if zi is None:
-            return np.ones(np.broadcast_shapes(*[np.shape(c) for c in coords]))
-        z = np.asarray(coords[zi], float)
-        shape = np.broadcast_shapes(*[np.shape(c) for c in coords])
-        return np.broadcast_to(np.exp(-np.abs(z) / self.cfg.losses.n_e_scale_height_kpc), shape)
+        return self._exponential_disc(coords, 1.0, None, self.cfg.losses.n_e_scale_height_kpc)
 
     def source_time_factor(self, t: float) -> float:
         s = self.cfg.source
@@ -226,9 +221,7 @@ class GalaxyModel:
                 field_direction=self.field_direction(),
             )
         elif cfg.diffusion.model == "quasilinear":
-            tensor = quasilinear_diffusion.diffusion_tensor(
-                cfg, species, p, self.field_direction()
-            )
+            tensor = quasilinear_diffusion.diffusion_tensor(cfg, species, p, self.field_direction())
         coeffs = SpeciesCoefficients(species, p, pe, diffusion=tensor)
         if cfg.wind.v0_km_s > 0 or cfg.wind.dv_dz_km_s_kpc > 0:
             coeffs.wind = self.wind

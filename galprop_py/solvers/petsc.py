@@ -90,10 +90,7 @@ class LinearSolver:
         acceleration, where the source sits at one momentum)."""
         x0 = x.copy()
         info = self._solve_once(rhs, x, what)
-        if (
-            info.reason_code < 0
-            and self.ksp.getNormType() == PETSc.KSP.NormType.UNPRECONDITIONED
-        ):
+        if info.reason_code < 0 and self.ksp.getNormType() == PETSc.KSP.NormType.UNPRECONDITIONED:
             info_msg(
                 f"{what}: {info.reason} with right preconditioning after {info.iterations} "
                 "iterations; repeating with left preconditioning"
