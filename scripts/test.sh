@@ -13,6 +13,10 @@ export PYTHONDONTWRITEBYTECODE=1
 # numba compiles each kernel once; warm the cache serially so parallel ranks only read it
 "$PY" -c "import galprop_py.physics.energy_losses, galprop_py.physics.injection" >/dev/null
 
+if [[ -x "$VENV/bin/ruff" ]]; then
+    echo "== ruff =="
+    "$VENV/bin/ruff" check -q galprop_py tests benchmarks examples
+fi
 echo "== serial =="
 "$PY" -m pytest -q -p no:cacheprovider "$@"
 echo "== mpirun -n 2 =="
