@@ -287,13 +287,11 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress, st
             extra = model.secondary_source(
                 sp, {n: decomp.local_array(v) for n, v in vecs.items()}, decomp
             )
-            if extra is not None:
-                raise NotImplementedError(
-                    "secondary production in time-dependent runs is not available yet"
-                )
+            # parents (heavier, stepped first) are already at t + dt: their production
+            # enters this step like the backward-Euler source term
             saved = integ.dt
             integ.dt = dt
-            integ.step(vecs[sp.name], t)
+            integ.step(vecs[sp.name], t, extra)
             integ.dt = saved
         t += dt
         step += 1

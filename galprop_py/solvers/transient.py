@@ -45,17 +45,21 @@ class TimeIntegrator:
             self._ops[key] = system.to_petsc()
         return self._ops[key]
 
-    def step(self, psi: PETSc.Vec, t: float) -> float:
-        """Advance psi in place from t to t + dt; returns the new time."""
+    def step(self, psi: PETSc.Vec, t: float, extra_source=None) -> float:
+        """Advance psi in place from t to t + dt; returns the new time.
+
+        ``extra_source`` (rank-local array, held constant over the step) is added to the
+        species' own source: secondary production from parents already advanced to t + dt.
+        """
         if self.scheme == "cn-be" and self.steps_done == 0:
             for _ in range(2):
-                t = self._theta_step(psi, t, 1.0, 0.5 * self.dt)
+                t = self._theta_step(psi, t, 1.0, 0.5 * self.dt, extra_source)
         else:
-            t = self._theta_step(psi, t, SCHEMES[self.scheme], self.dt)
+            t = self._theta_step(psi, t, SCHEMES[self.scheme], self.dt, extra_source)
         self.steps_done += 1
         return t
 
-    def _theta_step(self, psi, t, theta, dt) -> float:
+    def _theta_step(self, psi, t, theta, dt, extra_source=None) -> float:
         tr = self.transport
         dec = tr.decomp
         rhs = dec.create_vec()
@@ -68,6 +72,8 @@ class TimeIntegrator:
         rhs.axpy(1.0 / dt, psi)
         with dec.writable(rhs) as arr:
             arr += tr.source_average(t, t + dt)
+            if extra_source is not None:
+                arr += extra_source
         self.solver.set_operator(self._lhs(theta, dt))
         self.last_info = self.solver.solve(
             rhs, psi, what=f"time step t = {t:.6g} Myr of species {tr.species.name}"
