@@ -42,6 +42,13 @@ class GridBlock(Block):
     y_max_kpc: float = Field(20.0, gt=0)
     n_y: int = Field(41, ge=3)
     boundaries: dict[str, Literal["free_escape", "closed"]] = Field(default_factory=dict)
+    z_refinement: float = Field(
+        1.0,
+        ge=1.0,
+        le=100.0,
+        description="outermost / central z cell width (sinh-spaced cells, finest at the "
+        "disc); 1 = uniform",
+    )
 
     @model_validator(mode="after")
     def _check_boundaries(self):

@@ -109,11 +109,34 @@ def uniform_axis(name, lo, hi, n, lower=FREE_ESCAPE, upper=FREE_ESCAPE, radial_p
     return Axis(name, np.linspace(lo, hi, n + 1), lower, upper, radial_power)
 
 
-def make_spatial_grid(geometry: str, extents: dict, cells: dict, boundaries: dict | None = None):
+def refined_edges(lo: float, hi: float, n: int, refinement: float) -> np.ndarray:
+    """Cell edges on [lo, hi], symmetric about the middle, finest there: a sinh map whose
+    outermost cells are ``refinement`` times wider than the central one (1 = uniform)."""
+    xi = np.linspace(-1.0, 1.0, n + 1)
+    if refinement <= 1.0:
+        u = xi
+    else:
+        a = np.arccosh(refinement)
+        u = np.sinh(a * xi) / np.sinh(a)
+    mid, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
+    edges = mid + half * u
+    edges[0], edges[-1] = lo, hi
+    return edges
+
+
+def make_spatial_grid(
+    geometry: str,
+    extents: dict,
+    cells: dict,
+    boundaries: dict | None = None,
+    refinement: dict | None = None,
+):
     """Build a grid from extents {axis: (lo, hi)} [kpc] and cell counts {axis: n}.
 
     ``boundaries`` maps ``"<axis>_min"``/``"<axis>_max"`` to ``"free_escape"`` or ``"closed"``.
     A radial axis starting at 0 gets the regular axis condition automatically.
+    ``refinement`` maps an axis to the width ratio of its outermost and central cells
+    (:func:`refined_edges`), e.g. ``{"z": 4.0}`` for cells four times finer at the disc.
     """
     if geometry not in GEOMETRIES:
         raise ValueError(f"grid.geometry = {geometry!r}: allowed {sorted(GEOMETRIES)}")
@@ -128,7 +151,12 @@ def make_spatial_grid(geometry: str, extents: dict, cells: dict, boundaries: dic
         upper = boundaries.get(f"{name}_max", FREE_ESCAPE)
         if power and lo == 0.0:
             lower = AXIS
-        axes.append(uniform_axis(name, lo, hi, cells[name], lower, upper, power))
+        ratio = (refinement or {}).get(name, 1.0)
+        if ratio > 1.0:
+            edges = refined_edges(lo, hi, cells[name], ratio)
+            axes.append(Axis(name, edges, lower, upper, power))
+        else:
+            axes.append(uniform_axis(name, lo, hi, cells[name], lower, upper, power))
     return SpatialGrid(geometry, axes)
 
 

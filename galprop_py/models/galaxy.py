@@ -43,7 +43,8 @@ def build_spatial_grid(cfg: Config) -> SpatialGrid:
             "z": (-g.z_max_kpc, g.z_max_kpc),
         }
         cells = {"x": g.n_x, "y": g.n_y, "z": g.n_z}
-    return make_spatial_grid(geo, ext, cells, g.boundaries)
+    refinement = {"z": g.z_refinement} if "z" in ext else {}
+    return make_spatial_grid(geo, ext, cells, g.boundaries, refinement)
 
 
 def build_momentum_grid(cfg: Config) -> MomentumGrid:
@@ -78,12 +79,17 @@ def z_axis_index(geometry: str) -> int | None:
     return {"slab1d": 0, "cylindrical2d": 1, "cartesian3d": 2}.get(geometry)
 
 
-def _cell_average_delta(z, dz):
-    """Cell average of delta(z) on a uniform grid of spacing dz (split if 0 is on a face)."""
-    lo, hi = z - 0.5 * dz, z + 0.5 * dz
-    inside = (lo < -1e-12 * dz) & (hi > 1e-12 * dz)
-    on_face = np.isclose(lo, 0.0, atol=1e-12 * dz) | np.isclose(hi, 0.0, atol=1e-12 * dz)
-    return inside / dz + on_face / (2.0 * dz)
+def _cell_average_delta(z, edges):
+    """Cell average of delta(z) for cells with centres ``z`` on the axis with cell ``edges``
+    (any spacing; shared half and half if 0 is on a face)."""
+    z = np.asarray(z, float)
+    idx = np.clip(np.searchsorted(edges, z) - 1, 0, edges.size - 2)
+    lo, hi = edges[idx], edges[idx + 1]
+    width = hi - lo
+    tol = 1e-12 * width
+    inside = (lo < -tol) & (hi > tol)
+    on_face = (np.abs(lo) <= tol) | (np.abs(hi) <= tol)
+    return inside / width + on_face / (2.0 * width)
 
 
 class GalaxyModel:
@@ -179,8 +185,8 @@ class GalaxyModel:
         if s.profile == "thin_disc":
             if zi is None:
                 raise ValueError("source.profile = 'thin_disc' needs a grid with a z axis")
-            dz = self.grid.axes[zi].edges[1] - self.grid.axes[zi].edges[0]
-            return np.broadcast_to(_cell_average_delta(np.asarray(z, float), dz), shape)
+            edges = self.grid.axes[zi].edges
+            return np.broadcast_to(_cell_average_delta(np.asarray(z, float), edges), shape)
         prof = injection.pulsar_snr_profile(r, z, z_scale=s.z_scale_kpc, r_max=s.r_max_kpc)
         return np.broadcast_to(prof, shape)
 

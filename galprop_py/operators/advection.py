@@ -1,9 +1,10 @@
 """Advection by the wind  -div(u psi), conservative, with the adiabatic term kept separate.
 
-Face values: upwind, or (``scheme = "hybrid"``, the default) centred where the face Peclet
-number |u| h / kappa_aa is at most 2 (second order and still monotone there) and upwind
-elsewhere (Spalding 1972, Int. J. Numer. Meth. Eng. 4, 551).  Free-escape boundary faces
-let particles leave with the upwind (cell) value and let nothing in.
+Face values: upwind, or (``scheme = "hybrid"``, the default) centred (linear interpolation
+between the two cells, so also on non-uniform grids) where the face Peclet number
+|u| h / kappa_aa is at most 2 (second order and still monotone there) and upwind elsewhere
+(Spalding 1972, Int. J. Numer. Meth. Eng. 4, 551).  Free-escape boundary faces let
+particles leave with the upwind (cell) value and let nothing in.
 """
 
 from __future__ import annotations
@@ -41,10 +42,12 @@ class WindAdvection(Operator):
                 f_in = geo * np.minimum(out, 0.0)  # enters with the neighbour value
                 if self.scheme == "hybrid" and coeffs.diffusion is not None:
                     kaa = coeffs.diffusion.component(a, a, coords, frame)
-                    central = interior & (np.abs(u) * info["h"][..., None] <= 2.0 * kaa)
-                    half = 0.5 * geo * out
-                    diag = np.where(central, half, f_out * (interior | open_))
-                    off = np.where(central, half, f_in * interior)
+                    h = info["h"][..., None]
+                    central = interior & (np.abs(u) * h <= 2.0 * kaa)
+                    # linear interpolation to the face (1/2 and 1/2 on a uniform grid)
+                    w_nb = info["d_own"][..., None] / h
+                    diag = np.where(central, (1.0 - w_nb) * geo * out, f_out * (interior | open_))
+                    off = np.where(central, w_nb * geo * out, f_in * interior)
                 else:
                     diag = f_out * (interior | open_)
                     off = f_in * interior

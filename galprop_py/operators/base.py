@@ -160,7 +160,8 @@ def face_coordinates(decomp: Decomposition, a: int, side: int):
     Returns (coords, info) where coords are broadcastable coordinate arrays with axis ``a`` at
     the face, and info holds 1D arrays along axis ``a``: ``geo`` = g(face)/w(cell),
     ``h`` = centre-to-centre distance (interior) or centre-to-face (domain boundary),
-    ``interior`` (neighbour exists) and ``boundary_open`` (free-escape boundary face).
+    ``d_own`` = centre-to-face distance, ``interior`` (neighbour exists) and
+    ``boundary_open`` (free-escape boundary face).
     """
     ax = decomp.grid.axes[a]
     i = np.arange(decomp.box.starts[a], decomp.box.stops[a])
@@ -179,6 +180,7 @@ def face_coordinates(decomp: Decomposition, a: int, side: int):
         "geo": decomp.expand(geo, a),
         "h": decomp.expand(h, a),
         "interior": decomp.expand(interior, a),
+        "d_own": decomp.expand(np.abs(face - centers[i]), a),
         "boundary_open": decomp.expand(boundary_open, a),
         "face": face,
     }
