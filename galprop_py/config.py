@@ -315,6 +315,10 @@ def _format_error(err: ValidationError, data: dict) -> str:
     except (KeyError, IndexError, TypeError):
         value = first.get("input")
     msg = first["msg"]
+    if first["type"] == "value_error":
+        # a check across several keys of a block: its message names the keys itself
+        msg = msg.removeprefix("Value error, ")
+        return f"config block {loc or '(top level)'}: {msg}"
     if first["type"] == "extra_forbidden":
         msg = "unknown key"
     elif first["type"] == "literal_error":
