@@ -130,7 +130,7 @@ def test_cylindrical2d_equals_cartesian3d_for_an_axisymmetric_problem():
 
 
 # --- spherical1d -------------------------------------------------------------------------------
-def test_spherical1d_point_source():
+def test_spherical1d_point_source(tight_steady_rtol):
     """Gaussian source (sigma = 0.02 kpc, normalised to Q on the grid) in a sphere of radius
     1 kpc with free escape: N(r) = Q/(4 pi D) [erf(r/sqrt2 sigma)/r - erf(R/sqrt2 sigma)/R],
     i.e. Q/(4 pi D) (1/r - 1/R) away from the source.  At n_r = 200 (4 cells per sigma) the

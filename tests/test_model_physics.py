@@ -12,7 +12,7 @@ from galprop_py.physics import cross_sections, kinematics
 from galprop_py.run import run
 
 
-def test_decay_only_steady_state_is_source_times_lifetime():
+def test_decay_only_steady_state_is_source_times_lifetime(tight_steady_rtol):
     """Be10 with no gas, closed boundaries, uniform source: the steady state is S gamma tau
     with tau = 2.001 Myr (half-life 1.387 Myr, Chmeleff et al. 2010); 1e-8 relative."""
     data = slab_config(n_z=8).model_dump()

@@ -22,7 +22,7 @@ def _solve(cfg):
     return run(cfg, progress=False, write_output=False)
 
 
-def test_b1_pure_diffusion_is_exact():
+def test_b1_pure_diffusion_is_exact(tight_steady_rtol):
     """B1: N = Q (H - |z|) / 2D. The finite-volume scheme is exact for piecewise-linear N;
     tolerance 1e-8 (solver rtol 1e-10)."""
     res = _solve(slab_config(n_z=41))
@@ -33,7 +33,7 @@ def test_b1_pure_diffusion_is_exact():
 
 
 @pytest.mark.parametrize("v_km_s", [10.0, 30.0])
-def test_b2_wind_second_order_below_1e3(v_km_s):
+def test_b2_wind_second_order_below_1e3(v_km_s, tight_steady_rtol):
     """B2: N = Q/2V [1 - exp(-V(H-|z|)/D)]. Hybrid (centred) advection: error < 1e-3 at
     n_z = 81 and convergence order 2 +- 0.2 between n_z = 41, 81, 161."""
     v = units.velocity_to_internal(v_km_s)
@@ -48,7 +48,7 @@ def test_b2_wind_second_order_below_1e3(v_km_s):
     assert np.all(np.abs(orders - 2.0) < 0.2), (errors, orders)
 
 
-def test_b2_upwind_is_first_order():
+def test_b2_upwind_is_first_order(tight_steady_rtol):
     """The upwind option converges at order 1 +- 0.15 (shows what 'hybrid' buys)."""
     v = units.velocity_to_internal(30.0)
     errors = []
@@ -196,7 +196,7 @@ def test_b3_secondaries_in_a_time_dependent_run(tight_steady_rtol):
     np.testing.assert_allclose(ratio(transient), ratio(steady), rtol=1e-4)
 
 
-def test_b1_b2_on_a_refined_grid():
+def test_b1_b2_on_a_refined_grid(tight_steady_rtol):
     """Cells 4x finer at the disc than at |z| = H (sinh spacing): B1 stays exact (1e-8: the
     finite volumes are exact for piecewise-linear N on any spacing); B2 (30 km/s) converges
     at order 2 +- 0.25 over n_z = 41, 81, 161 and is below 1e-3 at 81 cells (measured 2.4e-3,
