@@ -278,7 +278,12 @@ class OutputBlock(Block):
     plot: bool = True
     checkpoint_every_myr: float | None = Field(None, gt=0)
     checkpoint_wall_s: float | None = Field(None, gt=0)
-    snapshot_every_myr: float | None = Field(None, gt=0)
+    snapshot_every_myr: float | None = Field(
+        None,
+        gt=0,
+        description="transient runs: whole-grid fluxes every this many Myr into "
+        "<output_dir>/snapshots/",
+    )
 
 
 class Config(Block):

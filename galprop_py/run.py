@@ -274,6 +274,8 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress, st
     last_ckpt_wall = wall0
     stopped = False  # the same on every rank: set only on an agreed stop
     next_ckpt = (t + cfg.output.checkpoint_every_myr) if cfg.output.checkpoint_every_myr else None
+    every_snap = cfg.output.snapshot_every_myr
+    next_snap = (np.floor(t / every_snap + 1e-9) + 1) * every_snap if every_snap else None
     nsteps = int(np.ceil((tcfg.t_end_myr - t) / tcfg.dt_myr - 1e-9))
     bar = None
     if progress and mpi.rank == 0 and nsteps > 0:
@@ -300,6 +302,9 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress, st
         wall_due = cfg.output.checkpoint_wall_s and (
             mpi.bcast(time.time() - last_ckpt_wall, root=0) >= cfg.output.checkpoint_wall_s
         )
+        if next_snap is not None and t >= next_snap - 1e-9:
+            write_snapshot(out_dir, decomp, model, vecs, t, step, cfg)
+            next_snap += every_snap
         time_due = next_ckpt is not None and t >= next_ckpt - 1e-9
         stopping = stop.agreed(mpi)
         if wall_due or time_due or stopping:
@@ -321,6 +326,28 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress, st
     for name, v in vecs.items():
         result.states[name] = decomp.local_array(v).copy()
         v.destroy()
+
+
+def write_snapshot(out_dir: Path, decomp, model, vecs, t: float, step: int, cfg) -> Path:
+    """``<output_dir>/snapshots/t_<t in Myr>.h5``: every species' flux on the whole grid at
+    simulated time t (global datasets, same layout as the result file, not normalised)."""
+    path = out_dir / "snapshots" / f"t_{t:012.4f}.h5"
+    with ParallelFile(path, "w", decomp.comm.tompi4py()) as f:
+        write_run_metadata(f, cfg.dump())
+        f.write_attrs("/", {"t_myr": float(t), "step": int(step)})
+        for sp in model.species:
+            p = model.momentum.momentum(sp)
+            flux = flux_from_density(sp, p, decomp.local_array(vecs[sp.name]))
+            f.write_distributed(
+                f"/species/{sp.name}/flux",
+                decomp,
+                flux,
+                {
+                    "unit": units.FLUX_UNIT + " (source units, not normalised)",
+                    "axes": ",".join(decomp.grid.axis_names) + ",momentum",
+                },
+            )
+    return path
 
 
 def write_result(path: Path, result: RunResult, comm) -> Path:

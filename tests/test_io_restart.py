@@ -82,3 +82,19 @@ def test_result_file_is_self_describing(tmp_path_shared):
             assert flux.shape == (21, 6)
             assert "m^-2 s^-1 sr^-1" in flux.attrs["unit"]
             assert f["species/H1/sun/flux_toa"].attrs["phi_gv"] == pytest.approx(0.6)
+
+
+def test_snapshots_every_interval(tmp_path_shared):
+    """output.snapshot_every_myr = 4 over 10 Myr writes snapshots at 4 and 8 Myr, each with
+    the global flux array and its time; the 8 Myr one differs from the 4 Myr one."""
+    cfg = slab_config(n_z=21, mode="transient", time__dt_myr=1.0, time__t_end_myr=10.0)
+    data = cfg.model_dump()
+    data["run"]["output_dir"] = str(tmp_path_shared)
+    data["output"]["snapshot_every_myr"] = 4.0
+    run(config_from_dict(data), progress=False)
+    files = sorted((tmp_path_shared / "snapshots").glob("t_*.h5"))
+    assert [f.name for f in files] == ["t_0000004.0000.h5", "t_0000008.0000.h5"]
+    with h5py.File(files[0]) as a, h5py.File(files[1]) as b:
+        assert a.attrs["t_myr"] == 4.0 and b.attrs["t_myr"] == 8.0
+        fa, fb = a["species/H1/flux"][...], b["species/H1/flux"][...]
+    assert fa.shape == (21, 6) and np.all(fb >= fa) and np.any(fb > fa)
