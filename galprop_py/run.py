@@ -182,7 +182,8 @@ def run(
     decomp = Decomposition(grid, mgrid.n, comm)
     model = GalaxyModel(cfg, grid, mgrid)
     info(
-        f"galprop-py {__version__}: {grid.geometry} grid {grid.shape} x {mgrid.n} momenta, "
+        f"galprop-py {__version__}, run {cfg.run.name!r}: {grid.geometry} grid {grid.shape} "
+        f"x {mgrid.n} momenta, "
         f"{len(model.species)} species, {mpi.size} rank(s), mode {cfg.run.mode}"
     )
     transports = {

@@ -111,6 +111,7 @@ def write_run_metadata(f: ParallelFile, config_dump: dict) -> None:
         {
             "code": "galprop-py",
             "code_version": __version__,
+            "run_name": config_dump.get("run", {}).get("name", ""),
             "config_json": json.dumps(config_dump, sort_keys=True),
             "mpi_ranks_written": f.comm.size,
         },
