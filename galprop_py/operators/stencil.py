@@ -66,32 +66,37 @@ class StencilSystem:
         return new
 
     def apply_local(self, psi_ghosted: np.ndarray) -> np.ndarray:
-        """A psi for the owned rows, given psi with a one-cell ghost layer (rank-local layout).
-        Used by diagnostics that need the operator without a PETSc matrix."""
-        d = self.decomp.grid.dim
-        box = self.decomp.box
-        ghost = self.decomp._ghost
-        core = []
+        """A psi for the owned rows, given psi with its DMDA ghost layer
+        (:meth:`Decomposition.halo_exchange`): a matrix-free application of the operator,
+        independent of the PETSc matrix (used to check the assembly)."""
+        dec = self.decomp
+        d = dec.grid.dim
+        box, ghost = dec.box, dec._ghost
+        # owned box padded by one cell per side; cells outside the domain stay zero
+        padded = np.zeros(tuple(n + 2 for n in box.c_shape) + (dec.dof,))
+        sl = []
         for ax in reversed(range(d)):
-            lo = box.starts[ax] - ghost.starts[ax]
-            core.append((lo, box.shape[ax]))
+            lo = ghost.starts[ax] - (box.starts[ax] - 1)
+            sl.append(slice(lo, lo + ghost.shape[ax]))
+        padded[tuple(sl)] = psi_ghosted
 
         def view(offset):
-            sl = []
-            for j, ax in enumerate(reversed(range(d))):
-                lo, n = core[j]
-                sl.append(slice(lo + offset[ax], lo + offset[ax] + n))
-            return psi_ghosted[tuple(sl)]
+            return padded[
+                tuple(
+                    slice(1 + offset[ax], 1 + offset[ax] + box.shape[ax])
+                    for ax in reversed(range(d))
+                )
+            ]
 
         centre = view((0,) * d)
         out = self.diag * centre
         for off, c in self.spatial.items():
             out += c * view(off)
-        for d, c in self.p_band.items():
-            if d > 0:
-                out[..., :-d] += c[..., :-d] * centre[..., d:]
+        for k, c in self.p_band.items():
+            if k > 0:
+                out[..., :-k] += c[..., :-k] * centre[..., k:]
             else:
-                out[..., -d:] += c[..., -d:] * centre[..., :d]
+                out[..., -k:] += c[..., -k:] * centre[..., :k]
         return out
 
     # --- PETSc ------------------------------------------------------------------------------------
