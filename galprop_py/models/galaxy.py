@@ -233,10 +233,9 @@ class GalaxyModel:
             coeffs.wind = self.wind
         va = units.velocity_to_internal(cfg.reacceleration.v_alfven_km_s)
         if va > 0:
-            delta = cfg.diffusion.delta
-            w = 4.0 / (3.0 * delta * (4.0 - delta**2) * (4.0 - delta))
-            dpp = w * pe**2 * va**2 / self.diffusion_law(species, pe)
-            coeffs.momentum_diffusion = SeparableField().add(None, dpp)
+            coeffs.momentum_diffusion = SeparableField().add(
+                None, self.momentum_diffusion(species, p, pe, tensor.kappa_par, va)
+            )
         coeffs.energy_loss = self._energy_losses(species, pe)
         coeffs.catastrophic = self._catastrophic(species, p)
         coeffs.source = self._primary_source(species, p)
@@ -244,6 +243,23 @@ class GalaxyModel:
             coeffs.source_time = self.source_time_factor
             coeffs.source_time_integral = self.source_time_integral
         return coeffs
+
+    def momentum_diffusion(self, species, p, pe, kappa_centres, va) -> np.ndarray:
+        """D_pp [(GeV/c)^2/Myr] at the momentum edges, Seo & Ptuskin (1994):
+        D_pp D = 4 p^2 v_A^2 / (3 delta (4 - delta^2) (4 - delta)), with D the scalar law and
+        its delta, or, for quasilinear diffusion, kappa_par interpolated to the edges and
+        delta = d ln kappa_par / d ln p there (clipped to [0.05, 1.9], inside 0 < delta < 2
+        where the formula holds)."""
+        if self.cfg.diffusion.model != "quasilinear":
+            delta = self.cfg.diffusion.delta
+            d_edges = self.diffusion_law(species, pe)
+        else:
+            lnp, lnk = np.log(p), np.log(kappa_centres)
+            d_edges = np.exp(np.interp(np.log(pe), lnp, lnk))
+            slope = np.gradient(lnk, lnp)
+            delta = np.clip(np.interp(np.log(pe), lnp, slope), 0.05, 1.9)
+        w = 4.0 / (3.0 * delta * (4.0 - delta**2) * (4.0 - delta))
+        return w * pe**2 * va**2 / d_edges
 
     def _energy_losses(self, species: Species, pe: np.ndarray) -> SeparableField | None:
         lo = self.cfg.losses

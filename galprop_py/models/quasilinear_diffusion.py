@@ -87,12 +87,6 @@ def diffusion_tensor(
     field of the config; without it ``diffusion.field_model`` must be ``"uniform"``.
     """
     d = cfg.diffusion
-    if cfg.reacceleration.v_alfven_km_s > 0:
-        raise ValueError(
-            "config key reacceleration.v_alfven_km_s = "
-            f"{cfg.reacceleration.v_alfven_km_s!r}: reacceleration is not available with "
-            "diffusion.model = 'quasilinear'; set it to 0"
-        )
     if field_direction is None:
         if d.field_model != "uniform":
             raise ValueError(
