@@ -119,3 +119,15 @@ def test_too_many_ranks_for_the_grid_is_a_clear_error():
     else:
         with pytest.raises(ValueError, match="cannot be split over 4 MPI ranks"):
             Decomposition(grid, 2)
+
+
+def test_unavailable_preconditioner_is_one_line():
+    """-steady_pc_type with a type this PETSc lacks: a SolverError naming the option."""
+    opts = PETSc.Options()
+    opts.setValue("steady_pc_type", "no_such_pc")
+    try:
+        with pytest.raises(SolverError) as err:
+            run(slab_config(n_z=21), progress=False, write_output=False)
+    finally:
+        opts.delValue("steady_pc_type")
+    assert "-steady_pc_type" in str(err.value) and "\n" not in str(err.value)

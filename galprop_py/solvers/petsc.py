@@ -75,7 +75,14 @@ class LinearSolver:
         )
         self.ksp.setInitialGuessNonzero(bool(opt["ksp_initial_guess_nonzero"]))
         self.ksp.setNormType(_NORM_TYPES[opt["ksp_norm_type"]])
-        self.ksp.setFromOptions()
+        try:
+            self.ksp.setFromOptions()
+        except PETSc.Error as exc:
+            raise SolverError(
+                f"PETSc rejected the options of the {prefix!r} solver (error {exc.ierr}): "
+                f"check -{prefix}ksp_type / -{prefix}pc_type (a type this PETSc build lacks, "
+                "e.g. hypre, or a misspelt one)"
+            ) from None
 
     def set_operator(self, mat: PETSc.Mat) -> None:
         self.ksp.setOperators(mat)
