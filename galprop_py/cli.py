@@ -86,7 +86,7 @@ def main(argv=None) -> int:
             ck = Path(cfg.run.output_dir) / "checkpoint.h5"
             restart = str(ck) if ck.is_file() else None
         run(cfg, restart=restart, progress=not args.no_progress)
-    except (ConfigError, SolverError, FileNotFoundError, NotImplementedError, ValueError) as exc:
+    except (ConfigError, SolverError, OSError, NotImplementedError, ValueError) as exc:
         from mpi4py import MPI
 
         if MPI.COMM_WORLD.rank == 0:
