@@ -31,9 +31,15 @@ class ParallelFile:
         self.comm = comm or MPI.COMM_WORLD
         self.path = Path(path)
         self.parallel = PARALLEL_H5PY and self.comm.size > 1
+        problem = None
         if self.comm.rank == 0 and mode in ("w", "a"):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.comm.Barrier()
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                problem = f"cannot create the output directory {str(self.path.parent)!r}: {exc}"
+        problem = self.comm.bcast(problem, root=0)  # every rank stops, none waits
+        if problem:
+            raise OSError(problem)
         if self.parallel:
             self.h5 = h5py.File(self.path, mode, driver="mpio", comm=self.comm)
         elif self.comm.rank == 0 or mode == "r":
