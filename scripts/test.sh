@@ -11,7 +11,8 @@ PY="$VENV/bin/python"
 cd "$ROOT"
 export PYTHONDONTWRITEBYTECODE=1
 # numba compiles each kernel once; warm the cache serially so parallel ranks only read it
-"$PY" -c "import galprop_py.physics.energy_losses, galprop_py.physics.injection" >/dev/null
+"$PY" -c "import galprop_py.physics.energy_losses, galprop_py.physics.injection
+from galprop_py.operators.stencil import warm_up; warm_up()" >/dev/null
 
 if [[ -x "$VENV/bin/ruff" ]]; then
     echo "== ruff =="

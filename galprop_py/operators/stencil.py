@@ -15,6 +15,7 @@ which PETSc ignores.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from petsc4py import PETSc
 
 from ..decomposition import Decomposition
@@ -125,51 +126,67 @@ class StencilSystem:
         """Assemble the parallel AIJ matrix of the owned rows.
 
         The stencil slots become compressed rows (missing neighbours dropped, columns sorted
-        as PETSc requires) handed to PETSc in one call, which also preallocates exactly.
-        Missing neighbours are marked by the largest index while sorting, so they end up
-        last in every row and no second key array is needed."""
+        as PETSc requires, by the numba kernel :func:`compress_rows`) handed to PETSc in one
+        call, which also preallocates exactly."""
         dec = self.decomp
-        itype = PETSc.IntType
-        missing = np.iinfo(itype).max
-        nslots = 0
-        nrows = int(np.prod(self.shape))
-        cols = np.empty((nrows, 4 + len(self.spatial) + 1), dtype=itype)
-        vals = np.empty(cols.shape, dtype=PETSc.ScalarType)
-        for c, v in self._slots():
-            cols[:, nslots] = np.where(c >= 0, c, missing)
-            vals[:, nslots] = v
-            nslots += 1
-        cols, vals = cols[:, :nslots], vals[:, :nslots]
-        cols, vals = _sort_rows(cols, vals)
-        keep = cols != missing
-        indptr = np.zeros(nrows + 1, dtype=itype)
-        np.cumsum(keep.sum(axis=1), out=indptr[1:])
-        col_idx, values = cols[keep], vals[keep]
-        del cols, vals, keep
+        slots = list(self._slots())
+        cols = np.stack([c for c, _ in slots])  # (slots, rows): each slot contiguous
+        vals = np.stack([v for _, v in slots]).astype(PETSc.ScalarType, copy=False)
+        del slots
+        nrows = cols.shape[1]
+        indptr = np.empty(nrows + 1, dtype=PETSc.IntType)
+        col_idx = np.empty(cols.size, dtype=PETSc.IntType)
+        values = np.empty(cols.size, dtype=PETSc.ScalarType)
+        nnz = compress_rows(cols, vals, indptr, col_idx, values)
+        del cols, vals
         nglobal = dec.grid_unknowns
         mat = PETSc.Mat().createAIJ(
             size=((nrows, nglobal), (nrows, nglobal)),
-            csr=(indptr, col_idx, values),
+            csr=(indptr, col_idx[:nnz], values[:nnz]),
             comm=dec.comm,
         )
         mat.assemble()
         return mat
 
 
-def _sort_rows(cols: np.ndarray, vals: np.ndarray):
-    """Sort every row's (column, value) pairs by column.
+@njit(cache=True)
+def compress_rows(cols, vals, indptr, col_idx, values):
+    """Compressed sparse rows from stencil slots.
 
-    Most rows share one slot order (that of a row with every neighbour present), so the
-    columns are permuted by it first and only rows that are still unsorted (domain and rank
-    boundaries, momentum ends) get a row-wise argsort."""
-    missing = np.iinfo(cols.dtype).max
-    full = np.flatnonzero((cols != missing).all(axis=1))
-    if full.size:
-        perm = np.argsort(cols[full[0]], kind="stable")
-        cols, vals = cols[:, perm], vals[:, perm]
-    bad = np.flatnonzero((np.diff(cols, axis=1) < 0).any(axis=1))
-    if bad.size:
-        order = np.argsort(cols[bad], axis=1, kind="stable")
-        cols[bad] = np.take_along_axis(cols[bad], order, axis=1)
-        vals[bad] = np.take_along_axis(vals[bad], order, axis=1)
-    return cols, vals
+    ``cols``/``vals`` are (slots, rows); a column < 0 marks a missing entry.  Each row's
+    entries are insertion-sorted by column (a handful per row).  Fills ``indptr`` (rows + 1)
+    and the first nnz entries of ``col_idx``/``values``; returns nnz."""
+    nslots, nrows = cols.shape
+    pos = 0
+    indptr[0] = 0
+    for r in range(nrows):
+        start = pos
+        for s in range(nslots):
+            c = cols[s, r]
+            if c < 0:
+                continue
+            v = vals[s, r]
+            j = pos
+            while j > start and col_idx[j - 1] > c:
+                col_idx[j] = col_idx[j - 1]
+                values[j] = values[j - 1]
+                j -= 1
+            col_idx[j] = c
+            values[j] = v
+            pos += 1
+        indptr[r + 1] = pos
+    return pos
+
+
+def warm_up() -> None:
+    """Compile :func:`compress_rows` (numba caches it on disk) for the types used here; call
+    once before launching many ranks so they do not all compile at the same time."""
+    cols = np.array([[0, -1], [1, 0]], dtype=np.int64)
+    vals = np.ones((2, 2), dtype=PETSc.ScalarType)
+    compress_rows(
+        cols,
+        vals,
+        np.empty(3, PETSc.IntType),
+        np.empty(4, PETSc.IntType),
+        np.empty(4, PETSc.ScalarType),
+    )
