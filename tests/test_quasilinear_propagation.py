@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from util import slab_config
+from util import b3_network_data, slab_config
 
 from galprop_py import analytic, units
 from galprop_py.config import ConfigError, config_from_dict
@@ -32,20 +32,9 @@ SIGMA_PS, SIGMA_S = 70e-27, 250e-27  # cm^2
 
 
 def _b3_quasilinear(q: float, **turbulence):
-    data = slab_config(n_z=N_Z, h=H).model_dump()
+    data = b3_network_data(n_z=N_Z, h=H, n_h=N_H)
     # T/n = 100 GeV/n .. 10 TeV/n: R = 2 A/Z T/n ~ 0.2 .. 20 TV for C12 and B10 (A/Z = 2)
     data["momentum"] = {"min": 100.0, "max": 1.0e4, "n": 21, "boundary": "closed"}
-    data["species"] = [
-        {"name": "C12", "sigma_inelastic_mb": 280.0, "injection": {"indices": [2.2]}},
-        {"name": "B10", "abundance": 0.0, "sigma_inelastic_mb": 250.0, "parents": {"C12": 70.0}},
-    ]
-    data["gas"] = {
-        "model": "uniform",
-        "n_h_cm3": N_H,
-        "f_he": 0.0,
-        "disc_half_thickness_kpc": 0.5 * DZ,
-    }
-    data["losses"]["spallation"] = True
     data["diffusion"] = {
         "model": "quasilinear",
         "field_direction": [0.0, 0.0, 1.0],

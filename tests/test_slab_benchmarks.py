@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from util import integrated_density, slab_config, total_source
+from util import b3_network_data, integrated_density, slab_config, total_source
 
 from galprop_py import analytic, units
 from galprop_py.run import run
@@ -68,18 +68,7 @@ def test_b3_secondary_to_primary_leaky_box_equivalence(tight_steady_rtol):
     The discrete problem is exact for a one-cell disc: tolerance 1e-6."""
     n_z, n_h = 81, 1.0
     dz = 2 * H / n_z
-    data = slab_config(n_z=n_z).model_dump()
-    data["species"] = [
-        {"name": "C12", "sigma_inelastic_mb": 280.0, "injection": {"indices": [2.2]}},
-        {"name": "B10", "abundance": 0.0, "sigma_inelastic_mb": 250.0, "parents": {"C12": 70.0}},
-    ]
-    data["gas"] = {
-        "model": "uniform",
-        "n_h_cm3": n_h,
-        "f_he": 0.0,
-        "disc_half_thickness_kpc": 0.5 * dz,
-    }
-    data["losses"]["spallation"] = True
+    data = b3_network_data(n_z=n_z, h=H, n_h=n_h)
     from galprop_py.config import config_from_dict
     from galprop_py.physics import kinematics
 
@@ -168,19 +157,7 @@ def test_b3_secondaries_in_a_time_dependent_run(tight_steady_rtol):
     relaxation times) reaches the steady secondary/primary ratio of the steady solve to
     1e-4: secondary production couples the species in transient runs too."""
     n_z = 41
-    dz = 2 * H / n_z
-    base = slab_config(n_z=n_z).model_dump()
-    base["species"] = [
-        {"name": "C12", "sigma_inelastic_mb": 280.0, "injection": {"indices": [2.2]}},
-        {"name": "B10", "abundance": 0.0, "sigma_inelastic_mb": 250.0, "parents": {"C12": 70.0}},
-    ]
-    base["gas"] = {
-        "model": "uniform",
-        "n_h_cm3": 1.0,
-        "f_he": 0.0,
-        "disc_half_thickness_kpc": 0.5 * dz,
-    }
-    base["losses"]["spallation"] = True
+    base = b3_network_data(n_z=n_z, h=H)
     from galprop_py.config import config_from_dict
 
     steady = _solve(config_from_dict(base))

@@ -45,3 +45,22 @@ def total_source(result, name="H1"):
     spectrum = coeffs.source.terms[0][1]
     assert spectrum.shape == p.shape
     return float(spectrum @ dp)
+
+
+def b3_network_data(n_z=81, h=4.0, n_h=1.0):
+    """The B3 setup as a config dict: C12 (280 mb) -> B10 (250 mb, produced with 70 mb), same
+    A/Z, thin-disc source, gas (no helium) only in the central disc cell, spallation on."""
+    dz = 2 * h / n_z
+    data = slab_config(n_z=n_z, h=h).model_dump()
+    data["species"] = [
+        {"name": "C12", "sigma_inelastic_mb": 280.0, "injection": {"indices": [2.2]}},
+        {"name": "B10", "abundance": 0.0, "sigma_inelastic_mb": 250.0, "parents": {"C12": 70.0}},
+    ]
+    data["gas"] = {
+        "model": "uniform",
+        "n_h_cm3": n_h,
+        "f_he": 0.0,
+        "disc_half_thickness_kpc": 0.5 * dz,
+    }
+    data["losses"]["spallation"] = True
+    return data
