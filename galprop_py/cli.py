@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from importlib import resources
-
-DEFAULT_CONFIG = "milky_way.toml"
 
 
 def _default_config_path():
-    return resources.files("galprop_py.models") / DEFAULT_CONFIG
+    from .config import default_model_path
+
+    return default_model_path()
 
 
 def _split_petsc(argv):

@@ -362,15 +362,22 @@ def config_from_dict(data: dict) -> Config:
         raise ConfigError(_format_error(err, data)) from None
 
 
+def default_model_path() -> Path:
+    """The built-in Milky Way model (``galprop_py/models/milky_way.toml``)."""
+    from importlib import resources
+
+    return Path(str(resources.files("galprop_py.models") / "milky_way.toml"))
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
-    """Read a TOML file (or the defaults when ``path`` is None) and apply overrides."""
-    data: dict = {}
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file {str(path)!r} not found")
-        try:
-            data = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+    """Read a TOML file (the built-in Milky Way model when ``path`` is None) and apply
+    ``block.key=value`` overrides; list entries are addressed by index
+    (``species.0.abundance=0.9``)."""
+    path = Path(path) if path is not None else default_model_path()
+    if not path.is_file():
+        raise ConfigError(f"config file {str(path)!r} not found")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
     return config_from_dict(apply_overrides(data, overrides or []))
