@@ -6,6 +6,10 @@ Blocks mirror the physics: ``[run] [grid] [momentum] [[species]] [diffusion] [wi
 ``_gv``, ``_myr``).  Unknown keys and out-of-range values raise :class:`ConfigError` with one
 line naming the key, the value and what is allowed.  ``block.key=value`` overrides from the
 command line are applied before validation.
+
+The defaults of the schema below are fallbacks for keys a file leaves out; the built-in
+model users run without a config (:func:`load_config` with no path, the command line without
+a file) is ``galprop_py/models/milky_way.toml``, whose fitted values differ from them.
 """
 
 from __future__ import annotations
