@@ -102,7 +102,7 @@ def _sun_spectra(cfg, model, decomp, states):
 def element_spectra(spectra: dict, model) -> dict:
     """Sum isotopes into elements ("B" = B10 + B11, ...) on the common T/n grid, for plots
     and ratios such as B/C; elements with a single isotope in the run are included too."""
-    from .physics.species import _ELEMENTS
+    from .physics.species import element_symbol
 
     if model.momentum.axis != "kinetic_energy_per_nucleon":
         return {}
@@ -110,7 +110,7 @@ def element_spectra(spectra: dict, model) -> dict:
     for sp in model.species:
         if sp.is_lepton or sp.charge <= 0:
             continue
-        sym = _ELEMENTS[sp.charge - 1]
+        sym = element_symbol(sp.charge)
         s = spectra[sp.name]
         if sym not in out:
             out[sym] = {

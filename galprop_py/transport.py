@@ -82,8 +82,9 @@ class SpeciesTransport:
             ev.end()
         return self._mat
 
-    def source(self, t: float | None = None) -> np.ndarray:
-        return source_density(self.coeffs, self.decomp, t)
+    def source(self) -> np.ndarray:
+        """Source S of the owned cells (no time factor: the steady-state source)."""
+        return source_density(self.coeffs, self.decomp)
 
     def source_average(self, t0: float, t1: float) -> np.ndarray:
         """Source averaged over the time step [t0, t1] (exact for piecewise-constant g(t))."""

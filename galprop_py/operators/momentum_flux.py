@@ -86,8 +86,6 @@ def add_momentum_drift(
     gain = np.maximum(pdot_edges, 0.0)
     loss = np.minimum(pdot_edges, 0.0)
     if boundary == "closed":
-        gain = gain.copy()
-        loss = loss.copy()
         gain[..., -1] = 0.0
         loss[..., 0] = 0.0
     gain[..., 0] = 0.0  # nothing flows in at the ends

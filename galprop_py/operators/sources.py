@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def source_density(coeffs, decomp, t: float | None = None) -> np.ndarray:
+def source_density(coeffs, decomp) -> np.ndarray:
+    """Injection rate density on the owned cells, without the time factor (time steps apply
+    it through :meth:`SpeciesTransport.source_average`)."""
     shape = decomp.box.c_shape + (coeffs.p.size,)
     if not coeffs.source:
         return np.zeros(shape)
     s = np.broadcast_to(coeffs.source.evaluate(decomp.local_centers()), shape)
-    if t is not None and coeffs.source_time is not None:
-        s = s * coeffs.source_time(t)
     return np.ascontiguousarray(s)

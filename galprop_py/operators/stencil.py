@@ -51,13 +51,6 @@ class StencilSystem:
             self.spatial[offset] = np.zeros(self.shape)
         self.spatial[offset] += coeff
 
-    def copy(self) -> StencilSystem:
-        new = StencilSystem(self.decomp)
-        new.diag = self.diag.copy()
-        new.spatial = {k: v.copy() for k, v in self.spatial.items()}
-        new.p_band = {d: v.copy() for d, v in self.p_band.items()}
-        return new
-
     def scaled_plus_diagonal(self, scale: float, shift: float) -> StencilSystem:
         """The system ``shift * I + scale * A`` (for implicit time steps)."""
         new = StencilSystem(self.decomp)

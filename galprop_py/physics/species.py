@@ -52,6 +52,13 @@ def element_charge(symbol: str) -> int:
         raise ValueError(f"unknown element {symbol!r}; known: {' '.join(_ELEMENTS)}") from None
 
 
+def element_symbol(charge: int) -> str:
+    """Chemical symbol of charge number Z (1..30)."""
+    if not 1 <= charge <= len(_ELEMENTS):
+        raise ValueError(f"charge {charge}: symbols known for 1..{len(_ELEMENTS)}")
+    return _ELEMENTS[charge - 1]
+
+
 def species_from_name(name: str) -> Species:
     """Species from a name: ``"H1"``, ``"He4"``, ``"C12"``, ``"electron"``, ``"positron"``,
     ``"antiproton"`` (aliases ``p``, ``proton``, ``pbar``, ``e-``, ``e+``).
