@@ -5,11 +5,20 @@ The input is a plain mapping, so the plots need no solver::
     results = {"H": {"t_n": t, "lis": j_lis, "toa": j_toa}, "He": {...}, "B/C": {...}}
     plot_spectra(results, ["H", "He"], "spectra.png", ratios=["B/C"])
 
-per species ``t_n`` is the kinetic energy per nucleon [GeV/n] (energy [GeV] for leptons) and
-``lis`` / ``toa`` are fluxes J in ``units.FLUX_UNIT`` (either may be left out).  A ratio entry
-(``"B/C"``) holds the ratio itself, or is computed from the ``"B"`` and ``"C"`` entries.
-Fluxes are drawn as ``E^index J`` (index 2.7 by default) against ``E`` on log axes, with the
-AMS-02 and Voyager 1 points of :mod:`galprop_py.observations` (citations in the legend).
+Per entry ``t_n`` is the kinetic energy per nucleon [GeV/n] (energy [GeV] for leptons) and
+``lis`` / ``toa`` are fluxes J in ``units.FLUX_UNIT`` (either may be left out).  An entry may
+also hold the same spectra against rigidity: ``rigidity`` [GV] with ``lis_r`` / ``toa_r``
+fluxes per GV.  A ratio entry (``"B/C"``, ``"Be10/Be9"``) holds the ratio itself (on both
+axes), or is computed from the ``"B"`` and ``"C"`` entries: at equal T/n, and at equal
+rigidity from their fluxes per GV.
+
+Every dataset is drawn on the axis it was published on (:data:`PANEL_DATA`): a panel whose
+model entry has rigidity curves gets two plots side by side, against rigidity (AMS-02,
+PAMELA) and against kinetic energy per nucleon (Voyager 1, HEAO-3, 10Be/9Be).  Without
+rigidity curves a panel has the T/n plot only, where the AMS-02 points converted to T/n by
+CRDB are shown instead (:data:`T_N_WITHOUT_RIGIDITY`).  Fluxes are drawn as ``x^index J``
+(index 2.7 by default) on log axes; ratios unweighted.  :func:`plot_network` draws the
+panels p, He, C, O, B/C and 10Be/9Be of a run's local spectra.
 
 Matplotlib is used through its object API with the Agg canvas: no pyplot, no global backend
 switch, safe on clusters without a display.
@@ -18,7 +27,9 @@ switch, safe on clusters without a display.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,18 +37,62 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from . import observations
+from .observations import KINETIC_ENERGY_PER_NUCLEON, RIGIDITY, VOYAGER1_ELEMENTS
 
-__all__ = ["plot_spectra", "SPECIES_DATA", "RATIO_DATA"]
+__all__ = [
+    "NETWORK_PANELS",
+    "PANEL_DATA",
+    "RATIO_DATA",
+    "SPECIES_DATA",
+    "T_N_WITHOUT_RIGIDITY",
+    "network_figure",
+    "network_panels",
+    "plot_network",
+    "plot_spectra",
+    "spectra_figure",
+]
 
-#: Observational datasets overlaid on each species panel.
-SPECIES_DATA: dict[str, tuple[str, ...]] = {
-    "H": ("ams02_proton", "voyager1_proton"),
-    "He": ("ams02_helium", "voyager1_helium"),
-    "electron": ("ams02_electron",),
-    "positron": ("ams02_positron",),
+_T_N, _R = KINETIC_ENERGY_PER_NUCLEON, RIGIDITY
+#: result-entry keys of each x axis: abscissa, LIS, TOA
+_MODEL_KEYS = {_T_N: ("t_n", "lis", "toa"), _R: ("rigidity", "lis_r", "toa_r")}
+
+#: Observational datasets of each panel, by the x axis they were published on.
+PANEL_DATA: dict[str, dict[str, tuple[str, ...]]] = {
+    "H": {_R: ("ams02_proton_rigidity",), _T_N: ("voyager1_proton",)},
+    "He": {_R: ("ams02_helium_rigidity",), _T_N: ("voyager1_helium", "voyager1_helium_2016")},
+    "C": {_R: ("ams02_carbon_rigidity",), _T_N: (VOYAGER1_ELEMENTS["C"],)},
+    "O": {_R: ("ams02_oxygen_rigidity",), _T_N: (VOYAGER1_ELEMENTS["O"],)},
+    **{s: {_T_N: (n,)} for s, n in VOYAGER1_ELEMENTS.items() if s not in ("C", "O")},
+    "electron": {_T_N: ("ams02_electron",)},
+    "positron": {_T_N: ("ams02_positron",)},
+    "B/C": {_R: ("ams02_bc_rigidity", "pamela_bc_rigidity"), _T_N: ("heao3_bc",)},
+    "Be10/Be9": {_T_N: ("ace_cris_be10_be9", "isomax_be10_be9", "balloons_be10_be9")},
 }
-#: Observational datasets overlaid on each ratio panel.
-RATIO_DATA: dict[str, tuple[str, ...]] = {"B/C": ("ams02_bc",)}
+#: AMS-02 points converted to T/n by CRDB: shown on a panel without rigidity curves only.
+T_N_WITHOUT_RIGIDITY: dict[str, tuple[str, ...]] = {
+    "H": ("ams02_proton",),
+    "He": ("ams02_helium",),
+    "B/C": ("ams02_bc",),
+}
+#: Datasets of each species / ratio panel when the model has no rigidity curves.
+SPECIES_DATA: dict[str, tuple[str, ...]] = {
+    k: T_N_WITHOUT_RIGIDITY.get(k, ()) + v.get(_T_N, ())
+    for k, v in PANEL_DATA.items()
+    if "/" not in k
+}
+RATIO_DATA: dict[str, tuple[str, ...]] = {
+    k: T_N_WITHOUT_RIGIDITY.get(k, ()) + v.get(_T_N, ()) for k, v in PANEL_DATA.items() if "/" in k
+}
+#: The panels of :func:`plot_network`: data key, result names tried in turn.  "H" (H1 + H2)
+#: is preferred to "H1": AMS-02 and Voyager 1 count all Z = 1 nuclei.
+NETWORK_PANELS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("H", ("H", "H1", "p", "proton")),
+    ("He", ("He", "He4")),
+    ("C", ("C",)),
+    ("O", ("O",)),
+    ("B/C", ("B/C",)),
+    ("Be10/Be9", ("Be10/Be9", "10Be/9Be")),
+)
 
 _ALIASES = {
     "H1": "H",
@@ -46,9 +101,31 @@ _ALIASES = {
     "He4": "He",
     "e-": "electron",
     "e+": "positron",
+    "10Be/9Be": "Be10/Be9",
 }
-_TITLES = {"H": "protons", "He": "helium", "electron": "electrons", "positron": "positrons"}
+_TITLES = {
+    "H": "protons",
+    "He": "helium",
+    "C": "carbon",
+    "O": "oxygen",
+    "electron": "electrons",
+    "positron": "positrons",
+}
 _MARKERS = ("o", "s", "^", "D")
+_ISOTOPE = re.compile(r"^([A-Z][a-z]?)(\d+)$")
+
+
+@dataclass(frozen=True)
+class _Plot:
+    """One axes: a panel's model curves and data on one x axis."""
+
+    kind: str  # "species" or "ratio"
+    name: str  # key in the results
+    key: str  # key in PANEL_DATA
+    axis: str  # RIGIDITY or KINETIC_ENERGY_PER_NUCLEON
+    x: np.ndarray
+    curves: dict[str, np.ndarray]
+    data: tuple[str, ...]
 
 
 def _entry(results: Mapping, name: str) -> Mapping:
@@ -60,47 +137,100 @@ def _entry(results: Mapping, name: str) -> Mapping:
         ) from None
 
 
-def _curves(entry: Mapping, name: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    if "t_n" not in entry:
-        raise ValueError(f"results[{name!r}] needs 't_n' (kinetic energy per nucleon, GeV/n)")
-    t_n = np.asarray(entry["t_n"], dtype=float)
-    curves = {k: np.asarray(entry[k], dtype=float) for k in ("lis", "toa") if k in entry}
+def _axis_curves(entry: Mapping, name: str, axis: str):
+    """(x, {"lis": .., "toa": ..}) of an entry on one axis, or None if it has none."""
+    xk, lis_k, toa_k = _MODEL_KEYS[axis]
+    if xk not in entry:
+        return None
+    x = np.asarray(entry[xk], dtype=float)
+    curves = {
+        k: np.asarray(entry[src], dtype=float)
+        for k, src in (("lis", lis_k), ("toa", toa_k))
+        if src in entry
+    }
     if not curves:
-        raise ValueError(f"results[{name!r}] needs 'lis' and/or 'toa'")
+        return None
     for k, v in curves.items():
-        if v.shape != t_n.shape:
-            raise ValueError(f"results[{name!r}][{k!r}] has shape {v.shape}, t_n {t_n.shape}")
-    return t_n, curves
+        if v.shape != x.shape:
+            src = _MODEL_KEYS[axis][1 if k == "lis" else 2]
+            raise ValueError(f"results[{name!r}][{src!r}] has shape {v.shape}, {xk} {x.shape}")
+    return x, curves
 
 
-def _ratio_curves(results: Mapping, ratio: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    if ratio in results:
-        return _curves(results[ratio], ratio)
-    num, den = ratio.split("/")
-    t_num, c_num = _curves(_entry(results, num), num)
-    t_den, c_den = _curves(_entry(results, den), den)
+def _species_curves(results: Mapping, name: str) -> dict:
+    entry = _entry(results, name)
     out = {}
-    for k in c_num.keys() & c_den.keys():
-        # denominator moved onto the numerator's grid, linearly in log-log
-        d = np.exp(np.interp(np.log(t_num), np.log(t_den), np.log(c_den[k])))
-        out[k] = c_num[k] / d
+    for axis in (_R, _T_N):
+        c = _axis_curves(entry, name, axis)
+        if c is not None:
+            out[axis] = c
+    if not out:
+        if "t_n" not in entry and "rigidity" not in entry:
+            raise ValueError(
+                f"results[{name!r}] needs 't_n' (kinetic energy per nucleon, GeV/n) "
+                "and/or 'rigidity' (GV)"
+            )
+        raise ValueError(f"results[{name!r}] needs 'lis' and/or 'toa' ('lis_r'/'toa_r')")
+    return out
+
+
+def _ratio_curves(results: Mapping, ratio: str) -> dict:
+    if ratio in results:
+        return _species_curves(results, ratio)
+    num, den = ratio.split("/")
+    c_num, c_den = _species_curves(results, num), _species_curves(results, den)
+    out = {}
+    for axis in (_R, _T_N):
+        if axis not in c_num or axis not in c_den:
+            continue
+        (x_num, f_num), (x_den, f_den) = c_num[axis], c_den[axis]
+        r = {}
+        for k in ("lis", "toa"):
+            if k in f_num and k in f_den:
+                # denominator moved onto the numerator's grid, linearly in log-log
+                d = np.exp(np.interp(np.log(x_num), np.log(x_den), np.log(f_den[k])))
+                r[k] = f_num[k] / d
+        if r:
+            out[axis] = (x_num, r)
     if not out:
         raise ValueError(f"{num!r} and {den!r} share no 'lis' or 'toa' curve for {ratio!r}")
-    return t_num, out
+    return out
 
 
-def _draw_model(ax, t_n, curves, weight_index: float) -> None:
+def _panel_plots(results: Mapping, kind: str, name: str) -> list[_Plot]:
+    """The axes of one panel: rigidity (if model and data have it), then T/n."""
+    key = _ALIASES.get(name, name)
+    model = _species_curves(results, name) if kind == "species" else _ratio_curves(results, name)
+    by_axis = PANEL_DATA.get(key, {})
+    plots = []
+    if _R in model and (by_axis.get(_R) or _T_N not in model):
+        plots.append(_Plot(kind, name, key, _R, *model[_R], by_axis.get(_R, ())))
+    if _T_N in model:
+        converted = () if plots else T_N_WITHOUT_RIGIDITY.get(key, ())
+        plots.append(_Plot(kind, name, key, _T_N, *model[_T_N], converted + by_axis.get(_T_N, ())))
+    return plots
+
+
+def _pretty(name: str) -> str:
+    """Ratio or isotope name for labels: "Be10/Be9" -> "$^{10}$Be/$^{9}$Be"."""
+    parts = []
+    for part in name.split("/"):
+        m = _ISOTOPE.match(part)
+        parts.append(rf"$^{{{m.group(2)}}}${m.group(1)}" if m else part)
+    return "/".join(parts)
+
+
+def _draw_model(ax, x, curves, weight_index: float) -> None:
     styles = {"lis": ("--", "model LIS"), "toa": ("-", "model TOA (modulated)")}
     for key, values in curves.items():
         ls, label = styles[key]
-        y = t_n**weight_index * np.asarray(values, float)
+        y = x**weight_index * np.asarray(values, float)
         y = np.where(y > 0, y, np.nan)  # log axes: round-off zeros are not drawn
-        ax.plot(t_n, y, ls=ls, color="k", lw=1.5, label=label)
+        ax.plot(x, y, ls=ls, color="k", lw=1.5, label=label)
 
 
-def _draw_data(ax, names: Sequence[str], weight_index: float) -> None:
-    for i, name in enumerate(names):
-        d = observations.load(name)
+def _draw_data(ax, data: Sequence[observations.ObservedSpectrum], weight_index: float) -> None:
+    for i, d in enumerate(data):
         w = d.x**weight_index
         ax.errorbar(
             d.x,
@@ -113,6 +243,119 @@ def _draw_data(ax, names: Sequence[str], weight_index: float) -> None:
         )
 
 
+def _x_label(axis: str, lepton: bool) -> str:
+    if axis == _R:
+        return "R [GV]"
+    return "E [GeV]" if lepton else r"$E_\mathrm{kn}$ [GeV/n]"
+
+
+def _flux_label(axis: str, lepton: bool, w: float) -> str:
+    if axis == _R:
+        sym, unit = "R", "GV"
+    else:
+        sym, unit = ("E", "GeV") if lepton else (r"E_\mathrm{kn}", "(GeV/n)")
+    head = rf"${sym}^{{{w:g}}}\,J$" if w != 0 else r"$J$"
+    tail = "" if w == 1 else rf" {unit}$^{{{w - 1:g}}}$"
+    return rf"{head} [m$^{{-2}}$ s$^{{-1}}$ sr$^{{-1}}${tail}]"
+
+
+def _fit_to_data(ax, p: _Plot, data, w: float, set_x: bool) -> None:
+    """Axis ranges around the data: x a factor 2 beyond them, y over data and model there."""
+    if not data:
+        return
+    xs = np.concatenate([d.x for d in data])
+    lo, hi = (xs.min() / 2.0, xs.max() * 2.0) if set_x else ax.get_xlim()
+    if set_x:
+        ax.set_xlim(lo, hi)
+    vals = [d.x**w * (d.y - d.y_err_lo) for d in data] + [d.x**w * (d.y + d.y_err_hi) for d in data]
+    inside = (p.x >= lo) & (p.x <= hi)
+    vals += [p.x[inside] ** w * c[inside] for c in p.curves.values()]
+    v = np.concatenate(vals)
+    v = v[np.isfinite(v)]
+    if p.kind == "ratio":
+        if v.size:
+            ax.set_ylim(0.0, 1.15 * v.max())
+        return
+    v = v[v > 0]
+    if v.size:
+        ax.set_ylim(v.min() / 1.5, v.max() * 1.5)
+
+
+def spectra_figure(
+    results: Mapping[str, Mapping[str, Sequence[float]]],
+    species_list: Sequence[str],
+    *,
+    ratios: Sequence[str] = (),
+    index: float = 2.7,
+    index_t_n: float | None = None,
+    show_data: bool = True,
+    title: str | None = None,
+    xlim: tuple[float, float] | None = None,
+    xlim_rigidity: tuple[float, float] | None = None,
+    ylim_decades: float | None = 5.0,
+    fit_to_data: bool = False,
+) -> Figure:
+    """The figure of :func:`plot_spectra` (same arguments, less the file): for notebooks and
+    tests.  Each axes is labelled ``"<name>|<x axis>"`` (``ax.get_label()``), e.g.
+    ``"B/C|rigidity"``, ``"H|kinetic_energy_per_nucleon"``."""
+    panels = [("species", s) for s in species_list] + [("ratio", r) for r in ratios]
+    if not panels:
+        raise ValueError("nothing to plot: give at least one species or ratio")
+    groups = [_panel_plots(results, kind, name) for kind, name in panels]
+    pairs = any(len(g) == 2 for g in groups)
+    ncols = (4 if len(groups) > 1 else 2) if pairs else min(len(groups), 2)
+    slots, s = [], 0
+    for g in groups:
+        if len(g) == 2 and s % 2:  # keep a panel's two plots side by side
+            s += 1
+        slots.append(s)
+        s += len(g)
+    nrows = math.ceil(s / ncols)
+    width, height = (5.2, 4.0) if pairs else (6.4, 4.8)
+    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    used = {slot + i for slot, g in zip(slots, groups, strict=True) for i in range(len(g))}
+    for i, ax in enumerate(axes):
+        ax.set_visible(i in used)
+
+    for slot, group in zip(slots, groups, strict=True):
+        for ax, p in zip(axes[slot : slot + len(group)], group, strict=True):
+            lepton = p.key in ("electron", "positron")
+            if p.kind == "ratio":
+                w = 0.0
+            elif p.axis == _T_N and index_t_n is not None:
+                w = index_t_n
+            else:
+                w = index
+            data = [observations.load(n) for n in p.data] if show_data else []
+            _draw_model(ax, p.x, p.curves, w)
+            _draw_data(ax, data, w)
+            ax.set_xscale("log")
+            lim = xlim_rigidity if p.axis == _R else xlim
+            if lim is not None:
+                ax.set_xlim(*lim)
+            if p.kind == "species":
+                ax.set_yscale("log")
+                ax.set_ylabel(_flux_label(p.axis, lepton, w))
+                ax.set_title(_TITLES.get(p.key, _pretty(p.name)))
+            else:
+                ax.set_ylabel(f"{_pretty(p.name)} (dimensionless)")
+                ax.set_title(_pretty(p.name))
+            if fit_to_data:
+                _fit_to_data(ax, p, data, w, set_x=lim is None)
+            elif p.kind == "species" and ylim_decades is not None:
+                top = ax.get_ylim()[1]
+                ax.set_ylim(top * 10.0**-ylim_decades, top)
+            ax.set_xlabel(_x_label(p.axis, lepton))
+            ax.set_label(f"{p.name}|{p.axis}")
+            ax.grid(True, which="major", alpha=0.3)
+            ax.legend(fontsize=6.5, loc="best")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
 def plot_spectra(
     results: Mapping[str, Mapping[str, Sequence[float]]],
     species_list: Sequence[str],
@@ -120,80 +363,128 @@ def plot_spectra(
     *,
     ratios: Sequence[str] = (),
     index: float = 2.7,
+    index_t_n: float | None = None,
     show_data: bool = True,
     title: str | None = None,
     xlim: tuple[float, float] | None = None,
+    xlim_rigidity: tuple[float, float] | None = None,
     ylim_decades: float | None = 5.0,
+    fit_to_data: bool = False,
     dpi: int = 120,
 ) -> Path:
-    """Plot E^index-weighted fluxes, one panel per species, plus optional ratio panels.
+    """Plot x^index-weighted fluxes, one panel per species, plus optional ratio panels.
 
     Args:
-        results: {name: {"t_n": [GeV/n], "lis": J, "toa": J}}, J in m^-2 s^-1 sr^-1 (GeV/n)^-1.
+        results: {name: {"t_n": [GeV/n], "lis": J, "toa": J}}, J in m^-2 s^-1 sr^-1 (GeV/n)^-1;
+            optionally also "rigidity" [GV], "lis_r", "toa_r" (per GV).
         species_list: panels to draw, e.g. ``["H", "He"]`` (aliases "p", "H1", "He4",
             "e-", "e+" accepted for the data overlay; the results key is used as given).
         out_png: output file.
-        ratios: ratio panels, e.g. ``["B/C"]``, drawn unweighted on a log energy axis.
-        index: weighting exponent of the flux panels (E^index J).
-        show_data: overlay the published points listed in SPECIES_DATA / RATIO_DATA.
+        ratios: ratio panels, e.g. ``["B/C", "Be10/Be9"]``, drawn unweighted.
+        index: weighting exponent of the flux panels (x^index J).
+        index_t_n: weighting exponent on the kinetic-energy axes, if not ``index`` (0 draws
+            the plain flux: Voyager 1 spans 3-600 MeV/n).
+        show_data: overlay the published points listed in PANEL_DATA.
         title: figure title.
-        xlim: energy range of all panels [GeV/n], e.g. ``(0.1, 1e3)``; default: automatic.
+        xlim: kinetic-energy range of all panels [GeV/n], e.g. ``(0.1, 1e3)``.
+        xlim_rigidity: rigidity range [GV] of the rigidity panels.
         ylim_decades: flux panels show this many decades below their highest curve or
             point (the modulated spectrum otherwise drags the axis down to ~1e-6); None for
             matplotlib's automatic range.
+        fit_to_data: ranges around each plot's data instead (x a factor 2 beyond the points
+            unless xlim / xlim_rigidity is given; y over the points and the model there).
         dpi: resolution of the PNG.
 
     Returns:
         The path of the written PNG.
     """
-    panels = [("species", s) for s in species_list] + [("ratio", r) for r in ratios]
-    if not panels:
-        raise ValueError("nothing to plot: give at least one species or ratio")
-    ncols = min(len(panels), 2)
-    nrows = math.ceil(len(panels) / ncols)
-    fig = Figure(figsize=(6.4 * ncols, 4.8 * nrows), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    for ax in axes[len(panels) :]:
-        ax.set_visible(False)
-
-    for ax, (kind, name) in zip(axes, panels, strict=False):
-        if kind == "species":
-            t_n, curves = _curves(_entry(results, name), name)
-            key = _ALIASES.get(name, name)
-            _draw_model(ax, t_n, curves, index)
-            if show_data:
-                _draw_data(ax, SPECIES_DATA.get(key, ()), index)
-            ax.set_yscale("log")
-            if ylim_decades is not None:
-                top = ax.get_ylim()[1]
-                ax.set_ylim(top * 10.0**-ylim_decades, top)
-            lepton = key in ("electron", "positron")
-            ax.set_xlabel("E [GeV]" if lepton else r"$E_\mathrm{kn}$ [GeV/n]")
-            e_sym = "E" if lepton else r"E_\mathrm{kn}"
-            e_unit = "GeV" if lepton else "(GeV/n)"
-            ax.set_ylabel(
-                rf"${e_sym}^{{{index:g}}}\,J$ "
-                rf"[m$^{{-2}}$ s$^{{-1}}$ sr$^{{-1}}$ {e_unit}$^{{{index - 1:g}}}$]"
-            )
-            ax.set_title(_TITLES.get(key, name))
-        else:
-            t_n, curves = _ratio_curves(results, name)
-            _draw_model(ax, t_n, curves, 0.0)
-            if show_data:
-                _draw_data(ax, RATIO_DATA.get(name, ()), 0.0)
-            ax.set_xlabel(r"$E_\mathrm{kn}$ [GeV/n]")
-            ax.set_ylabel(name)
-            ax.set_title(name)
-        ax.set_xscale("log")
-        if xlim is not None:
-            ax.set_xlim(*xlim)
-        ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=6.5, loc="best")
-
-    if title:
-        fig.suptitle(title)
+    fig = spectra_figure(
+        results,
+        species_list,
+        ratios=ratios,
+        index=index,
+        index_t_n=index_t_n,
+        show_data=show_data,
+        title=title,
+        xlim=xlim,
+        xlim_rigidity=xlim_rigidity,
+        ylim_decades=ylim_decades,
+        fit_to_data=fit_to_data,
+    )
     out = Path(out_png)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=dpi)
+    return out
+
+
+def network_panels(spectra: Mapping) -> tuple[list[str], list[str]]:
+    """Species and ratio names of the :data:`NETWORK_PANELS` that ``spectra`` can fill: the
+    first name present of each panel; a ratio also if both its parts are present."""
+    species, ratios = [], []
+    for key, names in NETWORK_PANELS:
+        for name in names:
+            if "/" in key:
+                if name in spectra or all(part in spectra for part in name.split("/")):
+                    ratios.append(name)
+                    break
+            elif name in spectra:
+                species.append(name)
+                break
+    return species, ratios
+
+
+def network_figure(
+    spectra: Mapping, *, index: float = 2.7, index_t_n: float = 0.0, title: str | None = None
+) -> Figure:
+    """The figure of :func:`plot_network`."""
+    species, ratios = network_panels(spectra)
+    if not species and not ratios:
+        wanted = ", ".join(names[0] for _, names in NETWORK_PANELS)
+        raise ValueError(f"nothing to plot: spectra has none of {wanted}")
+    return spectra_figure(
+        spectra,
+        species,
+        ratios=ratios,
+        index=index,
+        index_t_n=index_t_n,
+        title=title,
+        fit_to_data=True,
+    )
+
+
+def plot_network(
+    spectra: Mapping,
+    path: str | Path,
+    *,
+    index: float = 2.7,
+    index_t_n: float = 0.0,
+    title: str | None = None,
+    dpi: int = 120,
+) -> Path:
+    """Local spectra of a nuclear network against the shipped data, each on its own axis.
+
+    Panels p, He, C, O, B/C and 10Be/9Be (those whose entry is in ``spectra``; a ratio also
+    from its two parts): AMS-02 (and PAMELA B/C) against rigidity from the entries'
+    ``rigidity`` / ``lis_r`` / ``toa_r``, Voyager 1, HEAO-3 and the 10Be/9Be measurements
+    against kinetic energy per nucleon from ``t_n`` / ``lis`` / ``toa``.
+
+    Args:
+        spectra: {name: {"t_n": GeV/n, "lis", "toa": per GeV/n, "rigidity": GV,
+            "lis_r", "toa_r": per GV}}; ratios ("B/C", "Be10/Be9") hold the ratio.
+        path: output PNG.
+        index: fluxes against rigidity are drawn as R^index J.
+        index_t_n: fluxes against T/n as T_n^index_t_n J (plain J by default).
+        title: figure title.
+        dpi: resolution of the PNG.
+
+    Returns:
+        The path of the written PNG.
+
+    Raises:
+        ValueError: ``spectra`` fills none of the panels.
+    """
+    fig = network_figure(spectra, index=index, index_t_n=index_t_n, title=title)
+    out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=dpi)
     return out

@@ -38,6 +38,7 @@ MYR_S = 3.15576e13  # 1 Myr (Julian) [s]
 YR_S = MYR_S * 1e-6
 KM_CM = 1e5
 EV_GEV = 1e-9
+MEV_GEV = 1e-3  # 1 MeV [GeV]: MeV/n -> GeV/n; a flux per MeV/n divided by it is per GeV/n
 GEV_ERG = 1.602176634e-3  # 1 GeV [erg]
 EV_ERG = 1.602176634e-12
 MB_CM2 = 1e-27  # 1 millibarn [cm^2]
@@ -67,6 +68,16 @@ def rate_to_internal(rate_per_s):
     return rate_per_s * PER_S_TO_PER_MYR
 
 
+def energy_mev_to_gev(e_mev):
+    """Energy (or energy per nucleon) from MeV (MeV/n) to GeV (GeV/n)."""
+    return e_mev * MEV_GEV
+
+
+def flux_per_mev_to_per_gev(j_per_mev):
+    """Differential flux from per MeV (per MeV/n) to per GeV (per GeV/n)."""
+    return j_per_mev / MEV_GEV
+
+
 def magnetic_energy_density_ev_cm3(b_microgauss: float) -> float:
     """U_B = B^2 / 8 pi in eV/cm^3 for B in microgauss (0.0248 eV/cm^3 at 1 muG)."""
     b = b_microgauss * GAUSS_PER_MICROGAUSS
@@ -78,3 +89,4 @@ def magnetic_energy_density_ev_cm3(b_microgauss: float) -> float:
 # its absolute scale is set by the source normalisation, so only the c/4pi factor matters:
 # J(T_n) = c N_p / (4 pi)   (dT_n/dp_n = beta c cancels v = beta c).
 FLUX_UNIT = "m^-2 s^-1 sr^-1 (GeV/n)^-1"
+FLUX_PER_GV_UNIT = "m^-2 s^-1 sr^-1 GV^-1"

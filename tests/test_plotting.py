@@ -1,65 +1,17 @@
-"""Observation loaders and the spectra plot (galprop_py.observations, galprop_py.plotting)."""
+"""The spectra plots (galprop_py.plotting): legacy species/ratio panels and the network plot,
+each data set on its own axis, from synthetic power laws."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
 
 from galprop_py import observations
-from galprop_py.physics.kinematics import momentum_from_kinetic
-from galprop_py.plotting import plot_spectra
-from galprop_py.units import FLUX_UNIT, M_P_GEV
+from galprop_py.plotting import network_figure, plot_network, plot_spectra, spectra_figure
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-# (name, rows, first x, first y, first lower error, first upper error), read from the files;
-# the 6-column files give stat and syst errors, combined here in quadrature
-FIRST_ROWS = [
-    ("ams02_proton", 72, 4.897115e-01, 8.315478e02, 3.556453e01, 3.556453e01),
-    ("ams02_proton_rigidity", 72, 1.07634, 6.26900e02, 2.68119e01, 2.68119e01),
-    ("ams02_helium", 68, 4.465960e-01, 1.637003e02, 3.262715e00, 3.262715e00),
-    ("ams02_bc", 67, 4.465e-01, 3.210e-01, *[math.hypot(1.8e-3, 1.54e-2)] * 2),
-    ("ams02_electron", 75, 5.685e-01, 1.731e01, *[math.hypot(0.21, 0.78)] * 2),
-    ("ams02_positron", 74, 5.685e-01, 2.669e00, *[math.hypot(0.109, 0.141)] * 2),
-    ("ams02_positron_fraction", 74, 5.685e-01, 1.309e-01, *[math.hypot(4.9e-3, 3.3e-3)] * 2),
-    ("voyager1_proton", 19, 3.71e-03, 2.006e04, 304.0, 308.0),
-    ("voyager1_helium", 22, 3.34e-03, 1.459e03, 163.0, 163.0),
-]
-
-
-@pytest.mark.parametrize("name, rows, x0, y0, lo0, hi0", FIRST_ROWS)
-def test_loaders_first_row_monotonic_positive(name, rows, x0, y0, lo0, hi0):
-    d = observations.load(name)
-    assert d.name == name and len(d.x) == rows
-    assert d.x.shape == d.y.shape == d.y_err_lo.shape == d.y_err_hi.shape
-    assert np.all(np.diff(d.x) > 0)
-    assert np.all(d.y > 0) and np.all(d.y_err_lo >= 0) and np.all(d.y_err_hi >= 0)
-    assert (d.x[0], d.y[0]) == pytest.approx((x0, y0), rel=1e-12)
-    assert (d.y_err_lo[0], d.y_err_hi[0]) == pytest.approx((lo0, hi0), rel=1e-12)
-    assert "(" in d.label and d.x_unit and d.y_unit
-
-
-def test_loader_units_and_citations():
-    p = observations.load("ams02_proton")
-    assert p.x_unit == "GeV/n" and p.y_unit == FLUX_UNIT and "PRL 114, 171103" in p.label
-    assert "Science 341, 150" in observations.load("voyager1_helium").label
-    assert observations.load("ams02_bc").y_unit == "1"
-    assert "commit" in observations.header("ams02_helium")
-
-
-def test_proton_energy_and_rigidity_files_agree():
-    # same AMS-02 measurement: dJ/dT = dJ/dR * E / p for protons
-    ekn, rig = observations.load("ams02_proton"), observations.load("ams02_proton_rigidity")
-    p = momentum_from_kinetic(ekn.x[0], M_P_GEV)
-    j_from_r = np.interp(p, rig.x, rig.y) * (ekn.x[0] + M_P_GEV) / p
-    assert j_from_r == pytest.approx(ekn.y[0], rel=0.02)
-
-
-def test_unknown_dataset_names_key_and_choices():
-    with pytest.raises(ValueError, match=r"'pamela_proton'.*ams02_bc.*voyager1_proton"):
-        observations.load("pamela_proton")
+T_N = "kinetic_energy_per_nucleon"
+MODEL = {"model LIS", "model TOA (modulated)"}
 
 
 def _synthetic_results():
@@ -87,6 +39,64 @@ def _synthetic_results():
     }
 
 
+def _network_spectra(names=("H", "He", "B", "C", "O", "Be9", "Be10"), ratios=True):
+    """Power laws on both axes, as the run passes them: per GeV/n on t_n, per GV on R."""
+    t_n, r = np.logspace(-3, 3, 50), np.logspace(-0.5, 3.5, 40)
+    norm = {"H": 2e4, "H1": 2e4, "He": 2e3, "B": 30.0, "C": 100.0, "O": 100.0}
+    norm.update({"Be9": 5.0, "Be10": 1.0})
+    out = {
+        n: {
+            "t_n": t_n,
+            "lis": norm[n] * (t_n + 1.0) ** -2.7,
+            "toa": 0.7 * norm[n] * (t_n + 1.0) ** -2.7,
+            "rigidity": r,
+            "lis_r": norm[n] * r**-2.7,
+            "toa_r": 0.7 * norm[n] * r**-2.7,
+        }
+        for n in names
+    }
+    if ratios:
+        out["B/C"] = {
+            "t_n": t_n,
+            "lis": 0.3 * (t_n + 1.0) ** -0.4,
+            "toa": 0.3 * (t_n + 1.0) ** -0.4,
+            "rigidity": r,
+            "lis_r": 0.4 * r**-0.4,
+            "toa_r": 0.4 * r**-0.4,
+        }
+        out["Be10/Be9"] = {k: v for k, v in out["B/C"].items()}
+    return out
+
+
+def _by_label(fig):
+    """{axes label: set of legend texts} of the visible axes."""
+    out = {}
+    for ax in fig.axes:
+        if ax.get_visible():
+            out[ax.get_label()] = {t.get_text() for t in ax.get_legend().get_texts()}
+    return out
+
+
+def _labels(*names):
+    return MODEL | {observations.load(n).label for n in names}
+
+
+# the data of each network plot, on the axis each set was published on
+NETWORK = {
+    "H|rigidity": _labels("ams02_proton_rigidity"),
+    f"H|{T_N}": _labels("voyager1_proton"),
+    "He|rigidity": _labels("ams02_helium_rigidity"),
+    f"He|{T_N}": _labels("voyager1_helium", "voyager1_helium_2016"),
+    "C|rigidity": _labels("ams02_carbon_rigidity"),
+    f"C|{T_N}": _labels("voyager1_carbon"),
+    "O|rigidity": _labels("ams02_oxygen_rigidity"),
+    f"O|{T_N}": _labels("voyager1_oxygen"),
+    "B/C|rigidity": _labels("ams02_bc_rigidity", "pamela_bc_rigidity"),
+    f"B/C|{T_N}": _labels("heao3_bc"),
+    f"Be10/Be9|{T_N}": _labels("ace_cris_be10_be9", "isomax_be10_be9", "balloons_be10_be9"),
+}
+
+
 def test_plot_spectra_writes_png(tmp_path):
     out = plot_spectra(
         _synthetic_results(), ["H", "He"], tmp_path / "sub" / "spectra.png", ratios=["B/C"]
@@ -102,3 +112,69 @@ def test_plot_spectra_explicit_ratio_and_missing_species(tmp_path):
     assert out.read_bytes()[:8] == PNG_MAGIC
     with pytest.raises(ValueError, match="'He'"):
         plot_spectra(results, ["He"], tmp_path / "x.png")
+
+
+def test_without_rigidity_curves_panels_keep_the_t_n_data():
+    # a run on the T/n axis only: one plot per panel, AMS-02 as converted to T/n by CRDB
+    fig = spectra_figure(_synthetic_results(), ["H", "He"], ratios=["B/C"])
+    assert _by_label(fig) == {
+        f"H|{T_N}": _labels("ams02_proton", "voyager1_proton"),
+        f"He|{T_N}": _labels("ams02_helium", "voyager1_helium", "voyager1_helium_2016"),
+        f"B/C|{T_N}": _labels("ams02_bc", "heao3_bc"),
+    }
+
+
+def test_network_panels_have_the_data_on_their_own_axes(tmp_path):
+    spectra = _network_spectra()
+    fig = network_figure(spectra)
+    assert _by_label(fig) == NETWORK
+    axes = {ax.get_label(): ax for ax in fig.axes if ax.get_visible()}
+    for label, ax in axes.items():
+        rigidity = label.endswith("|rigidity")
+        assert ax.get_xlabel() == ("R [GV]" if rigidity else r"$E_\mathrm{kn}$ [GeV/n]")
+        assert ax.get_xscale() == "log"
+        if "/" in label:
+            assert "dimensionless" in ax.get_ylabel()
+        else:
+            assert "m$^{-2}$ s$^{-1}$ sr$^{-1}$" in ax.get_ylabel()
+            assert ("GV$^{1.7}$" if rigidity else "(GeV/n)$^{-1}$") in ax.get_ylabel()
+    # the model against rigidity is the per-GV entry, weighted R^2.7; against T/n plain J
+    c_r, c_t = axes["C|rigidity"], axes[f"C|{T_N}"]
+    (lis_r,) = [ln for ln in c_r.get_lines() if ln.get_label() == "model LIS"]
+    r = spectra["C"]["rigidity"]
+    np.testing.assert_allclose(lis_r.get_xdata(), r)
+    np.testing.assert_allclose(lis_r.get_ydata(), r**2.7 * spectra["C"]["lis_r"])
+    (toa_t,) = [ln for ln in c_t.get_lines() if ln.get_label() == "model TOA (modulated)"]
+    np.testing.assert_allclose(toa_t.get_xdata(), spectra["C"]["t_n"])
+    np.testing.assert_allclose(toa_t.get_ydata(), spectra["C"]["toa"])
+    # the AMS-02 points sit at their published rigidities, the ranges frame them
+    ams = observations.load("ams02_carbon_rigidity")
+    (points,) = c_r.containers
+    np.testing.assert_allclose(points.lines[0].get_xdata(), ams.x)
+    np.testing.assert_allclose(points.lines[0].get_ydata(), ams.x**2.7 * ams.y)
+    lo, hi = c_r.get_xlim()
+    assert lo <= ams.x[0] and hi >= ams.x[-1] and lo > 0.5 and hi < 5e3
+    lo, hi = c_t.get_xlim()
+    assert hi < 1.0  # Voyager 1 carbon: 5-125 MeV/n
+
+    out = plot_network(spectra, tmp_path / "net" / "network.png")
+    data = out.read_bytes()
+    assert data[:8] == PNG_MAGIC and len(data) > 50_000
+
+
+def test_network_skips_missing_entries_and_forms_ratios_from_parts():
+    spectra = _network_spectra(names=("H1", "He", "B", "C"), ratios=False)
+    fig = network_figure(spectra)
+    got = _by_label(fig)
+    expected = {k: v for k, v in NETWORK.items() if k.split("|")[0] in ("H", "He", "C", "B/C")}
+    expected = {k.replace("H|", "H1|"): v for k, v in expected.items()}
+    assert got == expected
+    # B/C from B and C: at equal T/n and, on the rigidity axis, at equal rigidity per GV
+    bc_r = {ax.get_label(): ax for ax in fig.axes}["B/C|rigidity"]
+    (lis,) = [ln for ln in bc_r.get_lines() if ln.get_label() == "model LIS"]
+    np.testing.assert_allclose(lis.get_ydata(), spectra["B"]["lis_r"] / spectra["C"]["lis_r"])
+
+
+def test_network_with_nothing_to_draw_names_the_panels(tmp_path):
+    with pytest.raises(ValueError, match="nothing to plot.*He.*B/C"):
+        plot_network({"electron": {"t_n": [1.0, 2.0], "lis": [1.0, 0.5]}}, tmp_path / "x.png")
