@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from galprop_py.network import nuclides
 from galprop_py.physics import cross_sections as cs
 from galprop_py.units import M_P_G, MYR_S
 
@@ -108,12 +109,14 @@ def test_leaky_box_benchmark_b3():
     assert ratio == pytest.approx(0.1227, abs=5e-5)
 
 
-def test_lifetimes_evaluated():
-    assert cs.mean_life_myr(4, 10) == pytest.approx(2.00, rel=0.01)
-    assert cs.mean_life_myr(6, 14) == pytest.approx(5.70e-3 / math.log(2), rel=1e-12)
-    assert cs.mean_life_myr(13, 26) == pytest.approx(0.717 / math.log(2))
-    assert cs.mean_life_myr(5, 11) is None
-    assert all(d.reference for d in cs.DECAY_TABLE.values())
+def test_mean_life_is_the_network_decay_table():
+    """cs.mean_life_myr is a thin wrapper of galprop_py.network.nuclides (the one decay
+    table): 10Be t1/2 = 1.387 Myr (Chmeleff et al. 2010) -> tau = 2.001 Myr (1e-3)."""
+    assert cs.mean_life_myr(4, 10) == pytest.approx(1.387 / math.log(2), rel=1e-3)
+    for za in ((6, 14), (13, 26), (25, 54), (26, 60), (4, 7), (5, 11)):
+        assert cs.mean_life_myr(*za) == nuclides.cosmic_ray_mean_life_myr(za)
+    assert cs.mean_life_myr(5, 11) is None  # stable
+    assert cs.mean_life_myr(4, 7) is None  # pure EC: stable when bare
 
 
 def test_nuclei_list():
@@ -125,9 +128,8 @@ def test_nuclei_list():
     by_za = {(n.z, n.a): n for n in nuclei if not n.is_tertiary}
     assert by_za[(1, 1)].ism_fraction_percent == pytest.approx(99.99806)
     assert by_za[(6, 12)].injection_slope == pytest.approx(4.33)
-    assert by_za[(4, 10)].decay_time_myr == pytest.approx(2.00, rel=0.01)  # overridden
-    assert by_za[(25, 54)].decay_time_myr == pytest.approx(0.909)  # kept from the list
-    raw = {(n.z, n.a): n for n in cs.read_nuclei_list(evaluated_lifetimes=False)}
-    assert raw[(4, 10)].decay_time_myr == pytest.approx(2.178)
+    # the list's own (older) decay times, returned as written
+    assert by_za[(4, 10)].decay_time_myr == pytest.approx(2.178)
+    assert by_za[(25, 54)].decay_time_myr == pytest.approx(0.909)
     radioactive = {za for za, n in by_za.items() if n.decay_time_myr is not None}
-    assert radioactive == set(cs.DECAY_TABLE) | set(cs.KEPT_FROM_LIST)
+    assert radioactive <= set(nuclides.DECAYS)

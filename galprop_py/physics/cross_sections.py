@@ -1,4 +1,4 @@
-"""Nuclear cross sections, the network's nuclei list and radioactive lifetimes.
+"""Nuclear cross sections and the network's nuclei list.
 
 Tables (``galprop_py/data/nuclear/``, from the crams code of Evoli et al., MIT licence;
 see the README there):
@@ -28,6 +28,9 @@ crams (Evoli, Aloisio & Blasi 2019, PRD 99, 103023): per H atom,
 ``sigma_H (1 + K_He f_he) / (1 + f_he)`` (:func:`helium_target_factor`).  The geometric
 scaling is a simplification: measured He/H cross-section ratios for C, O and Fe projectiles
 (Ferrando et al. 1988, PRC 37, 1490) depend on projectile and channel.
+
+Radioactive decay: the one decay table is :data:`galprop_py.network.nuclides.DECAYS`;
+:func:`mean_life_myr` is a thin wrapper of it (bare-nucleus mean lives).
 
 Units: cross sections in mb (``units.MB_CM2`` converts), energies per nucleon in GeV/n,
 lifetimes in Myr, rates in 1/s (``units.rate_to_internal`` converts to 1/Myr).
@@ -244,71 +247,14 @@ def secondary_to_primary_leaky_box(
 
 
 # ----------------------------------------------------------------------------------------
-# radioactive decay: evaluated lifetimes
+# radioactive decay: the decay table lives in galprop_py.network.nuclides
 # ----------------------------------------------------------------------------------------
-_LN2 = math.log(2.0)
-
-
-@dataclass(frozen=True)
-class DecayData:
-    """Half-life of a radioactive cosmic-ray isotope and where it comes from.
-
-    Attributes:
-        half_life_myr: laboratory half-life [Myr].
-        mode: decay mode(s) in the laboratory.
-        reference: publication of the value.
-        note: what changes for a fully ionised (bare) cosmic-ray nucleus.
-    """
-
-    half_life_myr: float
-    mode: str
-    reference: str
-    note: str = ""
-
-    @property
-    def mean_life_myr(self) -> float:
-        """Mean life tau = t_1/2 / ln 2 [Myr] (rest frame; multiply by gamma in the Galaxy)."""
-        return self.half_life_myr / _LN2
-
-
-_NUBASE2020 = "Kondev, Wang, Huang, Naimi & Audi 2021 (NUBASE2020), Chin. Phys. C 45, 030001"
-
-#: Evaluated half-lives replacing the older decay times of nucleilist.csv.
-DECAY_TABLE: dict[Nuclide, DecayData] = {
-    (4, 10): DecayData(
-        1.387,
-        "beta-",
-        "Chmeleff et al. 2010, NIM B 268, 192 (1.387 +- 0.012 Myr); "
-        "Korschinek et al. 2010, NIM B 268, 187 (1.386 +- 0.016 Myr)",
-    ),
-    (6, 14): DecayData(5.70e-3, "beta-", f"{_NUBASE2020} (5700 +- 30 yr)"),
-    (13, 26): DecayData(
-        0.717,
-        "beta+ / EC",
-        f"{_NUBASE2020} (7.17e5 yr)",
-        "the electron-capture branch is closed for a bare nucleus, so the cosmic-ray "
-        "lifetime is longer than the laboratory one (beta+ partial half-life)",
-    ),
-    (17, 36): DecayData(
-        0.301,
-        "beta- / EC",
-        f"{_NUBASE2020} (3.01e5 yr)",
-        "small EC branch closed for a bare nucleus (beta- partial half-life slightly longer)",
-    ),
-}
-
-#: Isotopes whose nucleilist.csv decay time is kept, with the reason.
-KEPT_FROM_LIST: dict[Nuclide, str] = {
-    (25, 54): "54Mn decays by EC in the laboratory (312 d), impossible for a bare nucleus; "
-    "its beta- partial half-life is poorly measured, so the list value (0.909 Myr mean "
-    "life) is kept",
-}
-
-
 def mean_life_myr(z: int, a: int) -> float | None:
-    """Evaluated mean life [Myr] of (Z, A) from :data:`DECAY_TABLE`, or None if not listed."""
-    d = DECAY_TABLE.get((z, a))
-    return None if d is None else d.mean_life_myr
+    """Mean life [Myr] of the bare nucleus (Z, A), None if stable as a bare nucleus: a thin
+    wrapper of :func:`galprop_py.network.nuclides.cosmic_ray_mean_life_myr`."""
+    from ..network.nuclides import cosmic_ray_mean_life_myr
+
+    return cosmic_ray_mean_life_myr((z, a))
 
 
 # ----------------------------------------------------------------------------------------
@@ -321,7 +267,7 @@ class Nucleus:
     Attributes:
         z, a: charge (-1 for antiprotons) and mass number.
         is_tertiary: the row describes tertiary (inelastically scattered) particles.
-        decay_time_myr: mean life [Myr] used by the network, None for stable nuclei.
+        decay_time_myr: the list's decay time [Myr] (older values), None for stable nuclei.
         ism_fraction_percent: isotopic fraction in the ISM / solar system [%].
         injection_abundance: source abundance (relative; 0 where not set in the list).
         injection_slope: source spectral index.
@@ -336,14 +282,13 @@ class Nucleus:
     injection_slope: float
 
 
-def read_nuclei_list(
-    path: str | Path | None = None, evaluated_lifetimes: bool = True
-) -> list[Nucleus]:
+def read_nuclei_list(path: str | Path | None = None) -> list[Nucleus]:
     """Read ``nucleilist.csv`` (the packaged one unless ``path`` is given).
 
     Columns: Z, A, isTertiary, decay time [Myr] (-1 = stable), ISM isotopic fraction [%],
-    injection abundance, injection slope.  With ``evaluated_lifetimes`` the decay time of an
-    isotope in :data:`DECAY_TABLE` is replaced by its evaluated mean life.
+    injection abundance, injection slope.  The decay times are the list's own (older)
+    values, returned as written; evaluated half-lives and bare-nucleus lifetimes are in
+    :mod:`galprop_py.network.nuclides`.
     """
     text = Path(path).read_text(encoding="utf-8") if path else _nuclear_text(_NUCLEI_FILE)
     out = []
@@ -357,7 +302,5 @@ def read_nuclei_list(
         z, a, tertiary = int(f[0]), int(f[1]), int(f[2]) != 0
         tau = float(f[3])
         decay = tau if tau > 0 else None
-        if evaluated_lifetimes and not tertiary and (z, a) in DECAY_TABLE:
-            decay = DECAY_TABLE[(z, a)].mean_life_myr
         out.append(Nucleus(z, a, tertiary, decay, float(f[4]), float(f[5]), float(f[6])))
     return out
