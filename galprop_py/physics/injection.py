@@ -18,8 +18,9 @@ Spectrum
 
 Spatial profiles (galactocentric cylindrical radius ``r`` and height ``z`` in kpc)
     * pulsar / supernova-remnant profile ``(r/r_sun)^a exp(-b (r - r_sun)/r_sun)
-      exp(-|z|/z_s)``: Lorimer et al. 2006 (MNRAS 372, 777) pulsars, a = 1.9, b = 5.0,
-      r_sun = 8.5 kpc (the default); Green 2015 (MNRAS 454, 1517) SNRs, a = 1.09,
+      exp(-|z|/z_s)`` (``pulsar_snr_profile``, now in :mod:`galprop_py.galaxy.sources` with
+      the other named source models): Lorimer et al. 2006 (MNRAS 372, 777) pulsars, a = 1.9,
+      b = 5.0, r_sun = 8.5 kpc (the default); Green 2015 (MNRAS 454, 1517) SNRs, a = 1.09,
       b = 3.87.  It peaks at ``r = a r_sun / b``.
     * uniform and normalised Gaussian-point profiles, for tests and idealised problems.
 
@@ -34,6 +35,8 @@ from collections.abc import Sequence
 import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike
+
+from ..galaxy.sources import pulsar_snr_profile  # noqa: F401  (moved there; kept importable)
 
 LORIMER_2006 = (1.9, 5.0)  # (a, b) of the pulsar radial profile, r_sun = 8.5 kpc
 GREEN_2015 = (1.09, 3.87)  # (a, b) of the SNR radial profile, r_sun = 8.5 kpc
@@ -157,48 +160,6 @@ def injection_rate(profile, spectrum, out):
 
 
 # --- spatial profiles -------------------------------------------------------------------
-def pulsar_snr_profile(
-    r: ArrayLike,
-    z: ArrayLike,
-    a: float = LORIMER_2006[0],
-    b: float = LORIMER_2006[1],
-    r_sun: float = R_SUN_KPC,
-    z_scale: float = 0.2,
-    r_max: float | None = None,
-) -> np.ndarray:
-    """Pulsar/SNR-like source density ``(r/r_sun)^a exp(-b (r - r_sun)/r_sun)
-    exp(-|z| / z_scale)``, 1 at (r_sun, 0).
-
-    Parameters
-    ----------
-    r, z : array_like
-        Galactocentric cylindrical radius and height [kpc] (broadcast together).
-    a, b : float
-        Shape parameters; defaults from Lorimer et al. 2006 (``GREEN_2015`` for SNRs).
-    r_sun : float
-        Solar galactocentric radius [kpc] of the fit (8.5 kpc for both papers).
-    z_scale : float
-        Exponential scale height [kpc].
-    r_max : float or None
-        Radius [kpc] beyond which the profile is set to zero; None for no truncation.
-
-    Returns
-    -------
-    numpy.ndarray
-        Profile on the broadcast shape of ``r`` and ``z``.
-    """
-    if z_scale <= 0.0 or r_sun <= 0.0:
-        raise ValueError("z_scale and r_sun must be positive")
-    r_arr, z_arr = np.broadcast_arrays(np.asarray(r, dtype=float), np.asarray(z, dtype=float))
-    x = r_arr / r_sun
-    with np.errstate(divide="ignore"):
-        radial = np.power(x, a) * np.exp(-b * (x - 1.0))
-    prof = radial * np.exp(-np.abs(z_arr) / z_scale)
-    if r_max is not None:
-        prof = np.where(r_arr > r_max, 0.0, prof)
-    return prof
-
-
 def uniform_profile(*coords: ArrayLike) -> np.ndarray:
     """A profile equal to 1 everywhere, on the broadcast shape of ``coords``."""
     shape = np.broadcast_shapes(*(np.shape(c) for c in coords)) if coords else ()

@@ -1,0 +1,31 @@
+"""Galaxy ingredients by name: source densities and gas, each model with its paper.
+
+=================  ==============================  =============================================
+ingredient         module / registry               models (config key)
+=================  ==============================  =============================================
+source density     :mod:`.sources` ``SOURCES``     lorimer2006, snr, case_bhattacharya1998,
+                                                   yusifov_kucuk2004, ferriere2001, green2015,
+                                                   uniform, thin_disc, gaussian, table
+                                                   (``source.profile``, ``[source.parameters]``)
+H I                :mod:`.gas` ``HI``              analytic, gordon_burton1976, table, none
+                                                   (``gas.hi_model``, ``[gas.hi_parameters]``)
+H2                 :mod:`.gas` ``H2``              analytic, ferriere2001, bronfman1988, table,
+                                                   none (``gas.h2_model``, ``[gas.h2_parameters]``)
+X_CO(R)            :func:`.gas.x_co_law`           constant, strong2004 (``gas.x_co``)
+H II               :mod:`.gas` ``HII``             cordes1991, table, none
+                                                   (``gas.hii_model``, ``[gas.hii_parameters]``)
+user tables        :mod:`.tables`                  HDF5 (r, z) / (x, y, z) / r, text r z v / r v
+=================  ==============================  =============================================
+
+Each registry entry (:class:`.registry.NamedModel`) has its reference, a pydantic parameter
+class (defaults from the paper, bounds; unknown or out-of-range parameters are refused in one
+line) and ``model(r, z, params)``.  ``python -m galprop_py.galaxy`` prints every model with its
+reference and parameters.  The tests (``tests/test_galaxy_ingredients.py``) check each model
+against a value or property printed in its paper.
+"""
+
+from . import gas, registry, sources, tables
+from .gas import H2, HI, HII
+from .sources import SOURCES
+
+__all__ = ["H2", "HI", "HII", "SOURCES", "gas", "registry", "sources", "tables"]
