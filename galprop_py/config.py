@@ -20,6 +20,9 @@ from typing import Any, Literal
 import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .galaxy import gas as gas_models
+from .galaxy import sources as source_models
+
 
 class ConfigError(ValueError):
     """Invalid configuration; the message is one line for the user."""
@@ -183,10 +186,63 @@ class ReaccelerationBlock(Block):
 
 
 class GasBlock(Block):
-    model: Literal["analytic", "uniform", "none"] = "analytic"
+    """``[gas]``: neutral gas (``model``: the H I and H2 models by name, a uniform layer, or
+    none) and ionised gas (``hii_model``); models and references in
+    :mod:`galprop_py.galaxy.gas`, ``python -m galprop_py.galaxy`` lists them."""
+
+    model: Literal["analytic", "uniform", "none"] = Field(
+        "analytic",
+        description="analytic: n_HI of hi_model + 2 n_H2 of h2_model; uniform: n_h_cm3 in "
+        "|z| <= disc_half_thickness_kpc; none: no neutral gas",
+    )
+    hi_model: Literal[gas_models.HI_NAMES] = Field(
+        "analytic", description="H I model of model = 'analytic' (galprop_py.galaxy.gas.HI)"
+    )
+    hi_parameters: dict[str, Any] = Field(default_factory=dict)
+    h2_model: Literal[gas_models.H2_NAMES] = Field(
+        "analytic",
+        description="H2 model of model = 'analytic'; 'analytic' (the built-in) extrapolates "
+        "Ferriere 2001 inside 3 kpc, 'ferriere2001' does not, 'bronfman1988' is GALPROP's",
+    )
+    h2_parameters: dict[str, Any] = Field(default_factory=dict)
+    hii_model: Literal[gas_models.HII_NAMES] = Field(
+        "none", description="ionised hydrogen (a spallation target, Coulomb losses)"
+    )
+    hii_parameters: dict[str, Any] = Field(default_factory=dict)
+    x_co: Literal[gas_models.XCO_NAMES] = Field(
+        "constant", description="X_CO(R) of CO-based H2 models: constant or strong2004"
+    )
+    x_co_cm2_k_km_s: float = Field(
+        gas_models.XCO_SM96, gt=0, le=1e22, description="X_CO of x_co = 'constant'"
+    )
     n_h_cm3: float = Field(1.0, ge=0, description="uniform model only")
     f_he: float = Field(0.1, ge=0, le=0.5, description="He/H by number")
     disc_half_thickness_kpc: float = Field(0.1, gt=0, description="uniform model only")
+
+    @model_validator(mode="after")
+    def _check_models(self):
+        neutral = {"hi_model": "analytic", "h2_model": "analytic"}
+        for key, default in neutral.items():
+            value = getattr(self, key)
+            if self.model != "analytic" and value != default:
+                raise ValueError(
+                    f"gas.{key} = {value!r} needs gas.model = 'analytic' (got "
+                    f"{self.model!r}, whose neutral gas is {self.model})"
+                )
+        xco_default = (self.x_co, self.x_co_cm2_k_km_s) == ("constant", gas_models.XCO_SM96)
+        if not xco_default and self.h2_model not in gas_models.CO_BASED_H2:
+            raise ValueError(
+                f"gas.x_co = {self.x_co!r}, gas.x_co_cm2_k_km_s = {self.x_co_cm2_k_km_s!r}: "
+                f"X_CO applies to the CO-based H2 models {list(gas_models.CO_BASED_H2)}, not "
+                f"to gas.h2_model = {self.h2_model!r}"
+            )
+        registries = {"hi": gas_models.HI, "h2": gas_models.H2, "hii": gas_models.HII}
+        for part, registry in registries.items():
+            name = getattr(self, f"{part}_model")
+            registry.get(name).parse(
+                getattr(self, f"{part}_parameters"), key=f"gas.{part}_parameters"
+            )
+        return self
 
 
 class PhotonFieldBlock(Block):
@@ -235,10 +291,22 @@ class LossesBlock(Block):
 
 
 class SourceBlock(Block):
-    profile: Literal["snr", "uniform", "thin_disc", "gaussian"] = "snr"
-    z_scale_kpc: float = Field(0.1, gt=0)
-    r_max_kpc: float = Field(15.0, gt=0, description="sources are cut off beyond this radius")
-    sigma_kpc: float = Field(0.2, gt=0, description="gaussian profile width")
+    """``[source]``: the source density by name (``profile``) with its parameters
+    (``[source.parameters]``), see :mod:`galprop_py.galaxy.sources`; the time profile."""
+
+    profile: Literal[source_models.NAMES] = Field(
+        "snr",
+        description="a model of galprop_py.galaxy.sources.SOURCES, e.g. lorimer2006, "
+        "case_bhattacharya1998, yusifov_kucuk2004, ferriere2001, green2015, table",
+    )
+    parameters: dict[str, Any] = Field(
+        default_factory=dict, description="parameters of the profile's model (defaults: paper)"
+    )
+    z_scale_kpc: float = Field(0.1, gt=0, description="scale height of profile 'snr' only")
+    r_max_kpc: float = Field(
+        15.0, gt=0, description="sources are zero beyond this galactocentric radius (every profile)"
+    )
+    sigma_kpc: float = Field(0.2, gt=0, description="width of profile 'gaussian' only")
     time_profile: Literal["constant", "window", "burst"] = Field(
         "constant",
         description="constant; window: on for t_on_myr <= t < t_off_myr; burst: the source "
@@ -247,6 +315,13 @@ class SourceBlock(Block):
     t_on_myr: float = Field(0.0, ge=0)
     t_off_myr: float = Field(1.0e30, gt=0)
     burst_duration_myr: float = Field(1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check_parameters(self):
+        source_models.block_parameters(
+            self.profile, self.parameters, z_scale_kpc=self.z_scale_kpc, sigma_kpc=self.sigma_kpc
+        )
+        return self
 
 
 class NormalizationBlock(Block):
@@ -290,6 +365,65 @@ class OutputBlock(Block):
     )
 
 
+class ElementBlock(Block):
+    """``[network.elements.<symbol>]``: one element's source, overriding the network's."""
+
+    abundance: float | None = Field(
+        None,
+        ge=0,
+        description="source abundance of the element (all isotopes) relative to H1 at the "
+        "reference rigidity; isotopes split by the composition's isotopic fractions; "
+        "unset: the composition's element abundance relative to H",
+    )
+    injection: InjectionBlock | None = Field(None, description="unset: network.injection")
+
+
+class NetworkBlock(Block):
+    """``[network]``: the species of the run from the nuclear data (every stable or long-lived
+    isotope of z_min..z_max), see :mod:`galprop_py.network`.  Explicit ``[[species]]``
+    blocks are added to it and override a network isotope of the same name."""
+
+    z_min: int = Field(1, ge=1, le=28)
+    z_max: int = Field(26, ge=1, le=28)
+    half_life_min_myr: float = Field(
+        1.0e-3,
+        gt=0,
+        description="nuclei whose half-life as bare nuclei is shorter are not propagated: "
+        "their production goes to their decay products",
+    )
+    composition: str = Field(
+        "lodders2003", description="source isotopic composition: a named table or a CSV path"
+    )
+    injection: InjectionBlock = Field(default_factory=InjectionBlock)
+    elements: dict[str, ElementBlock] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.z_max < self.z_min:
+            raise ValueError(f"network.z_max = {self.z_max} is below network.z_min = {self.z_min}")
+        from .physics.species import element_charge
+
+        for sym in self.elements:
+            try:
+                z = element_charge(sym)
+            except ValueError as exc:
+                raise ValueError(f"network.elements key {sym!r}: {exc}") from None
+            if not self.z_min <= z <= self.z_max:
+                raise ValueError(
+                    f"network.elements key {sym!r}: Z = {z} is outside network.z_min.."
+                    f"z_max = {self.z_min}..{self.z_max}"
+                )
+        return self
+
+
+class CrossSectionsBlock(Block):
+    """``[cross_sections]``: the nuclear cross sections by name (references in
+    :mod:`galprop_py.network.cross_sections`)."""
+
+    inelastic: Literal["crosec", "tripathi99"] = "crosec"
+    production: Literal["webber03_coste12", "evoli2018"] = "webber03_coste12"
+
+
 class Config(Block):
     run: RunBlock = Field(default_factory=RunBlock)
     grid: GridBlock = Field(default_factory=GridBlock)
@@ -309,6 +443,17 @@ class Config(Block):
     solver: SolverBlock = Field(default_factory=SolverBlock)
     time: TimeBlock = Field(default_factory=TimeBlock)
     output: OutputBlock = Field(default_factory=OutputBlock)
+    network: NetworkBlock | None = None
+    cross_sections: CrossSectionsBlock = Field(default_factory=CrossSectionsBlock)
+
+    @model_validator(mode="after")
+    def _unique_species(self):
+        seen = set()
+        for block in self.species:
+            if block.name in seen:
+                raise ValueError(f"species.name = {block.name!r} is listed twice")
+            seen.add(block.name)
+        return self
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -26,10 +26,17 @@ from .diagnostics import value_at_point
 from .io.hdf5 import ParallelFile, read_checkpoint, write_checkpoint, write_run_metadata
 from .messages import info
 from .models.galaxy import GalaxyModel, build_momentum_grid, build_spatial_grid
-from .physics import kinematics
-from .physics.modulation import force_field
-from .solvers import TimeIntegrator, solve_steady, steady_solver
+from .solvers import TimeIntegrator
+from .solvers.network import normalise, solve_network
 from .solvers.petsc import set_default_options
+from .spectra import (
+    element_spectra,
+    flux_at,
+    flux_from_density,
+    ratio_spectra,
+    scale,
+    species_spectrum,
+)
 from .transport import SpeciesTransport, default_operators
 
 
@@ -42,6 +49,8 @@ class RunResult:
     solve_info: dict = field(default_factory=dict)
     sun_spectra: dict = field(default_factory=dict)
     normalisation: float = 1.0
+    elements: dict = field(default_factory=dict)
+    ratios: dict = field(default_factory=dict)
     t_myr: float | None = None
     output_file: Path | None = None
 
@@ -69,81 +78,33 @@ def sun_position(cfg: Config):
     }[geo]
 
 
-def flux_from_density(species, p, psi) -> np.ndarray:
-    """Flux J(T_n) = c A psi / (4 pi) in m^-2 s^-1 sr^-1 (GeV/n)^-1 for psi per unit momentum
-    per particle (internal: kpc^-3 (GeV/c)^-1)."""
-    c_m_s = units.C_CM_S / 100.0
-    per_m3 = (units.KPC_CM / 100.0) ** -3
-    return c_m_s * species.mass_number * psi * per_m3 / (4.0 * np.pi)
-
-
 def _sun_spectra(cfg, model, decomp, states):
-    out = {}
     point = sun_position(cfg)
+    out = {}
     for sp in model.species:
         p = model.momentum.momentum(sp)
-        t_n = kinematics.kinetic_energy(p, sp.mass) / sp.mass_number
-        psi = value_at_point(decomp, states[sp.name], point)
-        lis = flux_from_density(sp, p, psi)
-        # the force field interpolates in log-log: keep round-off zeros/negatives out
-        floor = 1e-300 * max(float(np.max(np.abs(lis))), 1e-300)
-        toa = force_field(
-            t_n,
-            np.maximum(lis, floor),
-            cfg.modulation.phi_gv,
-            sp.mass / sp.mass_number,
-            sp.charge,
-            sp.mass_number,
-        )
-        out[sp.name] = {"t_n": t_n, "lis": lis, "toa": toa}
+        lis = flux_from_density(sp, p, value_at_point(decomp, states[sp.name], point))
+        out[sp.name] = species_spectrum(sp, p, lis, cfg.modulation.phi_gv)
     return out
-
-
-def element_spectra(spectra: dict, model) -> dict:
-    """Sum isotopes into elements ("B" = B10 + B11, ...) on the common T/n grid, for plots
-    and ratios such as B/C; elements with a single isotope in the run are included too."""
-    from .physics.species import element_symbol
-
-    if model.momentum.axis != "kinetic_energy_per_nucleon":
-        return {}
-    out: dict = {}
-    for sp in model.species:
-        if sp.is_lepton or sp.charge <= 0:
-            continue
-        sym = element_symbol(sp.charge)
-        s = spectra[sp.name]
-        if sym not in out:
-            out[sym] = {
-                "t_n": s["t_n"],
-                "lis": np.zeros_like(s["lis"]),
-                "toa": np.zeros_like(s["toa"]),
-            }
-        out[sym]["lis"] = out[sym]["lis"] + s["lis"]
-        out[sym]["toa"] = out[sym]["toa"] + s["toa"]
-    return out
-
-
-def _flux_at(spectrum, t_n_gev) -> float:
-    lis = np.maximum(spectrum["lis"], 1e-300)
-    return float(np.exp(np.interp(np.log(t_n_gev), np.log(spectrum["t_n"]), np.log(lis))))
 
 
 def _normalise(cfg, spectra, states) -> float:
-    """Scale to the measured local flux: species with their own ``normalize_to`` alone, all
-    others together by [normalization] (the global factor is returned)."""
+    """Time-dependent runs: scale to the measured local (TOA) flux: species with their own
+    ``normalize_to`` alone, all others together by [normalization] (the global factor is
+    returned).  Steady runs use :func:`galprop_py.solvers.network.normalise`, which also
+    carries an own factor to the species' secondaries."""
     own = {b.name: b.normalize_to for b in cfg.species if b.normalize_to is not None}
     norm = cfg.normalization
     factors = {}
     if norm.enabled and norm.species in spectra:
-        f = norm.flux / _flux_at(spectra[norm.species], norm.t_n_gev)
+        f = norm.flux / flux_at(spectra[norm.species], norm.t_n_gev)
         factors = {name: f for name in spectra}
     for name, (t_n, flux) in own.items():
         if name in spectra:
-            factors[name] = flux / _flux_at(spectra[name], t_n)
+            factors[name] = flux / flux_at(spectra[name], t_n)
     for name, f in factors.items():
         states[name] *= f
-        spectra[name]["lis"] = spectra[name]["lis"] * f
-        spectra[name]["toa"] = spectra[name]["toa"] * f
+        scale(spectra[name], f)
     return factors.get(norm.species, 1.0)
 
 
@@ -186,29 +147,27 @@ def run(
         f"x {mgrid.n} momenta, "
         f"{len(model.species)} species, {mpi.size} rank(s), mode {cfg.run.mode}"
     )
-    transports = {
-        sp.name: SpeciesTransport(decomp, model.coefficients(sp), _operators(cfg))
-        for sp in model.species
-    }
     result = RunResult(cfg, decomp, model, {})
+    transports = {}
     if cfg.run.mode == "steady":
-        solver = steady_solver(comm)
-        for sp in model.species:
-            t0 = time.perf_counter()
-            extra = model.secondary_source(sp, result.states, decomp)
-            x, sinfo = solve_steady(transports[sp.name], solver, extra)
-            result.states[sp.name] = decomp.local_array(x).copy()
-            x.destroy()
-            result.solve_info[sp.name] = sinfo
-            info(
-                f"  {sp.name:>10s}: {sinfo.iterations} iterations, relative residual "
-                f"{sinfo.relative_residual:.2e}, {time.perf_counter() - t0:.2f} s"
-            )
-        solver.destroy()
+
+        def make_transport(sp):
+            return SpeciesTransport(decomp, model.coefficients(sp), _operators(cfg))
+
+        responses, result.solve_info = solve_network(model, decomp, make_transport, comm)
+        result.states, result.sun_spectra, result.normalisation = normalise(
+            cfg, model, decomp, responses
+        )
     else:
+        transports = {
+            sp.name: SpeciesTransport(decomp, model.coefficients(sp), _operators(cfg))
+            for sp in model.species
+        }
         _run_transient(cfg, decomp, model, transports, result, restart, progress, stop)
-    result.sun_spectra = _sun_spectra(cfg, model, decomp, result.states)
-    result.normalisation = _normalise(cfg, result.sun_spectra, result.states)
+        result.sun_spectra = _sun_spectra(cfg, model, decomp, result.states)
+        result.normalisation = _normalise(cfg, result.sun_spectra, result.states)
+    result.elements = element_spectra(result.sun_spectra, model)
+    result.ratios = ratio_spectra(result.sun_spectra, result.elements, model)
     out_dir = Path(cfg.run.output_dir)
     if write_output:
         result.output_file = write_result(out_dir / cfg.output.file, result, mpi)
@@ -220,7 +179,7 @@ def run(
 
         png = out_dir / (Path(cfg.output.file).stem + "_spectra.png")
         curves = dict(result.sun_spectra)
-        curves.update(element_spectra(result.sun_spectra, model))
+        curves.update(result.elements)
         names = [s for s in ("H1", "He4", "electron", "positron") if s in curves]
         ratios = [r for r in ("B/C",) if all(e in curves for e in r.split("/"))]
         if not names and not ratios:
@@ -285,16 +244,17 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress, st
         bar = tqdm(total=nsteps, unit="step", desc="time steps", mininterval=1.0)
     while t < tcfg.t_end_myr - 1e-9 * tcfg.dt_myr:
         dt = min(tcfg.dt_myr, tcfg.t_end_myr - t)
+        before = {n: decomp.local_array(v).copy() for n, v in vecs.items()}
         for sp in model.species:
             integ = integrators[sp.name]
-            extra = model.secondary_source(
-                sp, {n: decomp.local_array(v) for n, v in vecs.items()}, decomp
-            )
-            # parents (heavier, stepped first) are already at t + dt: their production
-            # enters this step like the backward-Euler source term
+            # parents (solved first) are already at t + dt: production enters the step at
+            # both time levels, weighted by the scheme (solvers/transient.py)
+            now = {n: decomp.local_array(v) for n, v in vecs.items()}
+            extra = model.secondary_source(sp, now, decomp)
+            extra_old = model.secondary_source(sp, before, decomp)
             saved = integ.dt
             integ.dt = dt
-            integ.step(vecs[sp.name], t, extra)
+            integ.step(vecs[sp.name], t, extra, extra_old)
             integ.dt = saved
         t += dt
         step += 1
@@ -389,18 +349,38 @@ def write_result(path: Path, result: RunResult, comm) -> Path:
                     "what": "isotropic intensity J(T_n) = v/(4 pi) dn/dT_n, normalised",
                 },
             )
-            s = result.sun_spectra[sp.name]
-            f.write_small(f"{g}/sun/kinetic_energy_per_nucleon", s["t_n"], {"unit": "GeV/n"})
-            f.write_small(f"{g}/sun/flux_lis", s["lis"], {"unit": units.FLUX_UNIT})
-            f.write_small(
-                f"{g}/sun/flux_toa",
-                s["toa"],
-                {
-                    "unit": units.FLUX_UNIT,
-                    "phi_gv": cfg.modulation.phi_gv,
-                    "modulation": "force field (Gleeson & Axford 1968)",
-                },
-            )
+            _write_local(f, f"{g}/sun", result.sun_spectra[sp.name], cfg, "flux")
+        for sym, s in result.elements.items():
+            _write_local(f, f"/sun/elements/{sym}", s, cfg, "flux")
+        for name, s in result.ratios.items():
+            _write_local(f, f"/sun/ratios/{name}", s, cfg, "ratio")
         f.write_attrs("/sun", {"position_kpc": np.asarray(sun_position(cfg), float)})
     info(f"result written: {path}")
     return path
+
+
+def _write_local(f, group: str, s: dict, cfg, what: str) -> None:
+    """A local spectrum (:mod:`galprop_py.spectra`) on both axes: ``kinetic_energy_per_nucleon``,
+    ``rigidity``, ``<what>_lis``, ``<what>_toa`` (per GeV/n for fluxes) and
+    ``<what>_lis_rigidity``, ``<what>_toa_rigidity`` (per GV)."""
+    flux = what == "flux"
+    modulated = {
+        "phi_gv": cfg.modulation.phi_gv,
+        "modulation": "force field (Gleeson & Axford 1968)",
+    }
+    u_t = units.FLUX_UNIT if flux else "1"
+    u_r = units.FLUX_PER_GV_UNIT if flux else "1"
+    f.write_small(f"{group}/kinetic_energy_per_nucleon", s["t_n"], {"unit": "GeV/n"})
+    f.write_small(f"{group}/rigidity", s["rigidity"], {"unit": "GV"})
+    f.write_small(
+        f"{group}/{what}_lis", s["lis"], {"unit": u_t, "axis": "kinetic energy per nucleon"}
+    )
+    f.write_small(
+        f"{group}/{what}_toa",
+        s["toa"],
+        {"unit": u_t, "axis": "kinetic energy per nucleon", **modulated},
+    )
+    f.write_small(f"{group}/{what}_lis_rigidity", s["lis_r"], {"unit": u_r, "axis": "rigidity"})
+    f.write_small(
+        f"{group}/{what}_toa_rigidity", s["toa_r"], {"unit": u_r, "axis": "rigidity", **modulated}
+    )

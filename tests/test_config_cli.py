@@ -75,7 +75,8 @@ def test_cli_reports_bad_key_without_traceback(tmp_path):
 @pytest.mark.skipif(MPI.COMM_WORLD.size > 1, reason="spawns its own process")
 def test_cli_default_model_small_grid_end_to_end(tmp_path):
     """The default Milky Way model (coarse grid) runs from the command line and writes its
-    HDF5 result and PNG; the local H spectrum is normalised to AMS-02 at 100 GeV."""
+    HDF5 result and PNG; the local modulated (TOA) H spectrum is normalised to AMS-02 at
+    100 GeV."""
     out = subprocess.run(
         [
             sys.executable,
@@ -100,8 +101,8 @@ def test_cli_default_model_small_grid_end_to_end(tmp_path):
 
     with h5py.File(tmp_path / "milky_way.h5") as f:
         t = f["species/H1/sun/kinetic_energy_per_nucleon"][...]
-        lis = f["species/H1/sun/flux_lis"][...]
-    value = np.exp(np.interp(np.log(100.0), np.log(t), np.log(lis)))
+        toa = f["species/H1/sun/flux_toa"][...]
+    value = np.exp(np.interp(np.log(100.0), np.log(t), np.log(toa)))
     assert value == pytest.approx(4.45e-2, rel=1e-6)
     # the example's plot script reads the same file
     sys.path.insert(0, str(Path(__file__).parents[1] / "examples" / "milky_way"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from util import slab_config
@@ -32,8 +34,10 @@ def test_decay_only_steady_state_is_source_times_lifetime(tight_steady_rtol):
 
 
 def test_proton_spallation_rate_counts_helium_per_h_atom():
-    """Catastrophic rate of protons in uniform gas: n_H v sigma_pp (1 + K_He f_He), K_He =
-    4^(2/3) (1e-12 relative; sigma_pp from Kafexhiu et al. 2014)."""
+    """Catastrophic rate of protons in uniform gas: n_H v (sigma_pp + f_He sigma_pHe), with
+    sigma_pp of Kafexhiu et al. 2014 and sigma_pHe the 4He + p row of the Tripathi et al.
+    1999 table (the same collision: a 4He nucleus at T_n on protons at rest), read here from
+    the raw file and interpolated in ln T (1e-12 relative)."""
     data = slab_config(n_z=8).model_dump()
     data["gas"] = {"model": "uniform", "n_h_cm3": 2.0, "f_he": 0.1, "disc_half_thickness_kpc": 10.0}
     data["losses"]["spallation"] = True
@@ -43,12 +47,21 @@ def test_proton_spallation_rate_counts_helium_per_h_atom():
     p = res.model.momentum.momentum(h1)
     rate = res.model.coefficients(h1).catastrophic.evaluate([np.zeros(1)])[0]
     t = kinematics.kinetic_energy(p, h1.mass)
+    path = (
+        Path(__file__).parents[1] / "galprop_py/data/nuclear/xsecs_total_Tripathi99_0.1_100_1.1.txt"
+    )
+    row = next(
+        np.array(line.split()[2:], float)
+        for line in path.read_text().splitlines()
+        if line.split()[:2] == ["2", "4"]
+    )
+    grid = 0.1 * 1.1 ** np.arange(100)
+    sigma_phe = np.interp(np.log(t), np.log(grid), row)
     expected = (
         2.0
         * kinematics.velocity_cm_s(p, h1.mass)
-        * cross_sections.sigma_pp_inelastic_mb(t)
+        * (cross_sections.sigma_pp_inelastic_mb(t) + 0.1 * sigma_phe)
         * units.MB_CM2
-        * (1.0 + 4.0 ** (2.0 / 3.0) * 0.1)
         * units.MYR_S
     )
     np.testing.assert_allclose(rate, expected, rtol=1e-12)

@@ -16,11 +16,14 @@ import numpy as np
 
 from .. import units
 from ..config import Config
+from ..galaxy import gas, sources
 from ..grid import MomentumGrid, SpatialGrid, make_spatial_grid
+from ..network.build import build_network
 from ..operators.base import DiffusionTensor, SeparableField, SpeciesCoefficients
-from ..physics import cross_sections, energy_losses, injection, kinematics
-from ..physics.species import Species, species_from_name
-from . import gas, quasilinear_diffusion
+from ..operators.production import SecondaryProduction
+from ..physics import energy_losses, injection, kinematics
+from ..physics.species import Species
+from . import quasilinear_diffusion
 
 REFERENCE_RIGIDITY_GV = 10.0  # where source abundances are defined
 
@@ -53,14 +56,11 @@ def build_momentum_grid(cfg: Config) -> MomentumGrid:
 
 
 def ordered_species(cfg: Config) -> list[Species]:
-    """Species of the config, heaviest first (parents are solved before their fragments)."""
-    species = []
-    for block in cfg.species:
-        try:
-            species.append(species_from_name(block.name))
-        except ValueError as exc:
-            raise ValueError(f"config key species.name = {block.name!r}: {exc}") from None
-    return sorted(species, key=lambda s: (-s.mass_number, -abs(s.charge), s.name))
+    """Species of the config in solve order: every species after all its parents (the
+    network's order, :func:`galprop_py.network.build.build_network`)."""
+    from ..network.build import build_network
+
+    return build_network(cfg).species
 
 
 # --- geometry helpers -------------------------------------------------------------------------
@@ -79,17 +79,14 @@ def z_axis_index(geometry: str) -> int | None:
     return {"slab1d": 0, "cylindrical2d": 1, "cartesian3d": 2}.get(geometry)
 
 
-def _cell_average_delta(z, edges):
-    """Cell average of delta(z) for cells with centres ``z`` on the axis with cell ``edges``
-    (any spacing; shared half and half if 0 is on a face)."""
-    z = np.asarray(z, float)
-    idx = np.clip(np.searchsorted(edges, z) - 1, 0, edges.size - 2)
-    lo, hi = edges[idx], edges[idx + 1]
-    width = hi - lo
-    tol = 1e-12 * width
-    inside = (lo < -tol) & (hi > tol)
-    on_face = (np.abs(lo) <= tol) | (np.abs(hi) <= tol)
-    return inside / width + on_face / (2.0 * width)
+#: cell average of delta(z) on an axis with the given cell edges (the ``thin_disc`` source;
+#: it lives in :mod:`galprop_py.galaxy.sources`)
+_cell_average_delta = sources.cell_average_delta
+
+
+def _xy_context(coords, geometry: str) -> dict:
+    """x, y [kpc] of Cartesian grids, for models that take them (3D tables)."""
+    return {"x": coords[0], "y": coords[1]} if geometry == "cartesian3d" else {}
 
 
 class GalaxyModel:
@@ -99,13 +96,18 @@ class GalaxyModel:
         self.cfg = cfg
         self.grid = grid
         self.momentum = momentum
-        self.species = ordered_species(cfg)
-        self.blocks = {b.name: b for b in cfg.species}
+        self.network = build_network(cfg)
+        self.species = self.network.species
+        self.blocks = self.network.blocks
         self._by_name = {s.name: s for s in self.species}
+        self.production = SecondaryProduction(self, self.network)
 
     # --- fields of position --------------------------------------------------------------------
     def gas_density(self, coords):
-        """H nuclei in neutral gas [cm^-3]."""
+        """H nuclei in neutral gas [cm^-3]: n_HI + 2 n_H2 of ``gas.hi_model`` and
+        ``gas.h2_model`` (:mod:`galprop_py.galaxy.gas`) for ``gas.model = "analytic"``;
+        ``gas.n_h_cm3`` within ``|z| <= gas.disc_half_thickness_kpc`` for "uniform"; 0 for
+        "none"."""
         g = self.cfg.gas
         r, z = galactic_rz(coords, self.grid.geometry, self.cfg.sun.r_kpc)
         if g.model == "none":
@@ -115,7 +117,23 @@ class GalaxyModel:
                 return np.full(np.broadcast_shapes(np.shape(r), np.shape(z)), g.n_h_cm3)
             zz = np.broadcast_to(z, np.broadcast_shapes(np.shape(r), np.shape(z)))
             return np.where(np.abs(zz) <= g.disc_half_thickness_kpc, g.n_h_cm3, 0.0)
-        return gas.n_h_nuclei(r, z)
+        context = _xy_context(coords, self.grid.geometry)
+        context["x_co"] = gas.x_co_law(g.x_co, g.x_co_cm2_k_km_s)
+        n_hi = gas.HI.get(g.hi_model)(r, z, g.hi_parameters, **context)
+        n_h2 = gas.H2.get(g.h2_model)(r, z, g.h2_parameters, **context)
+        return n_hi + 2.0 * n_h2
+
+    def ionised_target_density(self, coords):
+        """Ionised hydrogen n_HII [cm^-3] of ``gas.hii_model`` (:mod:`galprop_py.galaxy.gas`),
+        0 without one: a spallation target (and, with an H II model, the Coulomb-loss n_e)."""
+        g = self.cfg.gas
+        shape = np.broadcast_shapes(*[np.shape(c) for c in coords])
+        if g.hii_model == "none":
+            return np.zeros(shape)
+        r, z = galactic_rz(coords, self.grid.geometry, self.cfg.sun.r_kpc)
+        model = gas.HII.get(g.hii_model)
+        n = model(r, z, g.hii_parameters, **_xy_context(coords, self.grid.geometry))
+        return np.broadcast_to(n, shape)
 
     def field_direction(self):
         """Unit vector b(x) of the regular field in the grid's frame (a callable of coords).
@@ -152,9 +170,15 @@ class GalaxyModel:
         return cartesian
 
     def ionised_gas_profile(self, coords):
-        """n_e / n_e(mid-plane): exp(-|z| / h) (warm ionised medium; Gaensler et al. 2008
-        find h = 1.8 kpc, Cordes & Lazio 2002 about 1 kpc), 1 without a z axis."""
-        return self._exponential_disc(coords, 1.0, None, self.cfg.losses.n_e_scale_height_kpc)
+        """n_e / losses.n_e_cm3 (the Coulomb losses are evaluated at losses.n_e_cm3 and scaled
+        by this): n_HII of ``gas.hii_model`` / n_e_cm3 where an H II model is configured;
+        otherwise exp(-|z| / h) with h = losses.n_e_scale_height_kpc (warm ionised medium;
+        Gaensler et al. 2008 find h = 1.8 kpc, Cordes & Lazio 2002 about 1 kpc), 1 without a
+        z axis."""
+        lo = self.cfg.losses
+        if self.cfg.gas.hii_model != "none" and lo.n_e_cm3 > 0:
+            return self.ionised_target_density(coords) / lo.n_e_cm3
+        return self._exponential_disc(coords, 1.0, None, lo.n_e_scale_height_kpc)
 
     def source_time_factor(self, t: float) -> float:
         s = self.cfg.source
@@ -173,22 +197,23 @@ class GalaxyModel:
         return t1 - t0
 
     def source_profile(self, coords):
+        """Relative source density of ``source.profile`` (a model of
+        :mod:`galprop_py.galaxy.sources` with ``[source.parameters]``), zero beyond
+        ``source.r_max_kpc`` (galactocentric cylindrical radius; the radius on spherical
+        grids, the Sun's radius on a slab)."""
         s = self.cfg.source
-        r, z = galactic_rz(coords, self.grid.geometry, self.cfg.sun.r_kpc)
+        geo = self.grid.geometry
+        r, z = galactic_rz(coords, geo, self.cfg.sun.r_kpc)
         shape = np.broadcast_shapes(*[np.shape(c) for c in coords])
-        if s.profile == "uniform":
-            return np.ones(shape)
-        if s.profile == "gaussian":
-            d2 = sum(np.asarray(c, float) ** 2 for c in coords)
-            return np.broadcast_to(np.exp(-0.5 * d2 / s.sigma_kpc**2), shape)
-        zi = z_axis_index(self.grid.geometry)
-        if s.profile == "thin_disc":
-            if zi is None:
-                raise ValueError("source.profile = 'thin_disc' needs a grid with a z axis")
-            edges = self.grid.axes[zi].edges
-            return np.broadcast_to(_cell_average_delta(np.asarray(z, float), edges), shape)
-        prof = injection.pulsar_snr_profile(r, z, z_scale=s.z_scale_kpc, r_max=s.r_max_kpc)
-        return np.broadcast_to(prof, shape)
+        params = sources.block_parameters(
+            s.profile, s.parameters, z_scale_kpc=s.z_scale_kpc, sigma_kpc=s.sigma_kpc
+        )
+        zi = z_axis_index(geo)
+        context = {"coords": coords, "z_edges": None if zi is None else self.grid.axes[zi].edges}
+        context.update(_xy_context(coords, geo))
+        prof = sources.SOURCES.get(s.profile)(r, z, params, **context)
+        r_arr = np.broadcast_to(np.asarray(r, float), np.broadcast_shapes(np.shape(r), prof.shape))
+        return np.broadcast_to(np.where(r_arr > s.r_max_kpc, 0.0, prof), shape)
 
     def wind(self, axis: int, coords):
         w = self.cfg.wind
@@ -331,29 +356,41 @@ class GalaxyModel:
         return profile
 
     def _catastrophic(self, species: Species, p: np.ndarray) -> SeparableField | None:
-        """Spallation on the gas (n v sigma) and radioactive decay 1/(gamma tau) [1/Myr]."""
+        """Spallation on the gas (n_H v (sigma_H + f_He sigma_He)) and radioactive decay
+        1/(gamma tau) with the bare-nucleus mean life [1/Myr]."""
+        from ..network import cross_sections as xs
+        from ..network import nuclides
+
         field = SeparableField()
-        if not species.is_lepton and species.charge > 0:
-            tau = cross_sections.mean_life_myr(species.charge, species.mass_number)
+        nucleus = not species.is_lepton and species.charge > 0
+        if nucleus:
+            tau = nuclides.cosmic_ray_mean_life_myr((species.charge, species.mass_number))
             if tau is not None:
                 field.add(None, 1.0 / (kinematics.gamma(p, species.mass) * tau))
         lo = self.cfg.losses
-        if not lo.spallation or self.cfg.gas.model == "none" or species.is_lepton:
+        if not lo.spallation or self.cfg.gas.model == "none" or not nucleus:
             return field or None
         block = self.blocks.get(species.name)
         t_n = kinematics.kinetic_energy(p, species.mass) / species.mass_number
-        he = self._per_h_atom_factor()
+        f_he = self.cfg.gas.f_he
         v = kinematics.velocity_cm_s(p, species.mass)
+        nuc = (species.charge, species.mass_number)
+        model = self.cfg.cross_sections.inelastic
         if block is not None and block.sigma_inelastic_mb is not None:
-            rate = v * block.sigma_inelastic_mb * units.MB_CM2 * he
-        elif species.charge == 1 and species.mass_number == 1:
-            sigma = cross_sections.sigma_pp_inelastic_mb(t_n * species.mass_number)
-            rate = v * sigma * units.MB_CM2 * he
+            sigma_h = np.full_like(t_n, block.sigma_inelastic_mb)
+            sigma_he = sigma_h * xs.helium_inelastic_ratio(t_n, nuc)
         else:
-            rate = cross_sections.spallation_rate_per_s(
-                t_n, species.charge, species.mass_number, 1.0, self.cfg.gas.f_he
-            )
-        return field.add(self.gas_density, rate * units.MYR_S)
+            sigma_h = xs.sigma_inelastic_mb(t_n, nuc, model, target="H")
+            sigma_he = xs.sigma_inelastic_mb(t_n, nuc, model, target="He")
+        rate = v * (sigma_h + f_he * sigma_he) * units.MB_CM2
+        return field.add(self.target_density, rate * units.MYR_S)
+
+    def target_density(self, coords):
+        """Hydrogen nuclei of the target gas [cm^-3]: neutral plus ionised (where the gas
+        model has an ionised component); helium comes with f_He = n_He / n_H."""
+        n = np.asarray(self.gas_density(coords), float)
+        ionised = getattr(self, "ionised_target_density", None)
+        return n + np.asarray(ionised(coords), float) if ionised is not None else n
 
     def _primary_source(self, species: Species, p: np.ndarray) -> SeparableField | None:
         block = self.blocks.get(species.name)
@@ -371,52 +408,8 @@ class GalaxyModel:
         )
         return SeparableField().add(self.source_profile, block.abundance * spectrum)
 
-    def _per_h_atom_factor(self) -> float:
-        """Targets per H atom weighted by cross section: 1 + K_He f_He (helium scaled
-        geometrically, see physics.cross_sections.helium_target_factor)."""
-        f_he = self.cfg.gas.f_he
-        return cross_sections.helium_target_factor(f_he) * (1.0 + f_he)
-
     # --- secondaries --------------------------------------------------------------------------
-    def production_cross_sections(self, species: Species) -> dict[str, np.ndarray]:
-        """{parent name: sigma [mb] on the common T/n grid} for the parents of ``species``."""
-        block = self.blocks.get(species.name)
-        out = {}
-        t_n = self.momentum.kinetic_per_nucleon(species)
-        explicit = block.parents if block is not None else {}
-        for parent in self.species:
-            if parent.mass_number <= species.mass_number or parent.is_lepton:
-                continue
-            if parent.name in explicit:
-                out[parent.name] = np.full(t_n.shape, float(explicit[parent.name]))
-            elif not explicit and species.charge > 0 and not species.is_lepton:
-                sig = cross_sections.sigma_fragmentation_h_mb(
-                    t_n, (parent.charge, parent.mass_number), (species.charge, species.mass_number)
-                )
-                if np.any(sig > 0):
-                    out[parent.name] = sig
-        return out
-
     def secondary_source(self, species: Species, parents: dict, decomp) -> np.ndarray | None:
-        """Production rate of ``species`` from solved parents' rank-local densities."""
-        sigmas = self.production_cross_sections(species)
-        if not sigmas:
-            return None
-        if self.momentum.axis != "kinetic_energy_per_nucleon":
-            raise ValueError(
-                "momentum.axis = 'rigidity' cannot be used with secondary production; use "
-                "'kinetic_energy_per_nucleon' (fragments keep the kinetic energy per nucleon)"
-            )
-        coords = decomp.local_centers()
-        n_gas = np.asarray(self.gas_density(coords), float)[..., None]
-        he = self._per_h_atom_factor()
-        total = 0.0
-        for name, sigma in sigmas.items():
-            parent = self._by_name[name]
-            if name not in parents:
-                continue
-            v = kinematics.velocity_cm_s(self.momentum.momentum(parent), parent.mass)
-            rate = v * sigma * units.MB_CM2 * he * units.MYR_S  # per Myr per (H cm^-3)
-            ratio = parent.mass_number / species.mass_number
-            total = total + n_gas * rate * ratio * parents[name]
-        return None if np.isscalar(total) else total
+        """Production rate of ``species`` from solved parents' rank-local densities
+        (:class:`galprop_py.operators.production.SecondaryProduction`)."""
+        return self.production.source(species.name, parents, decomp)

@@ -42,45 +42,66 @@ def momentum_scaling(decomp, rhs: np.ndarray, diag: np.ndarray) -> np.ndarray:
     return np.exp(np.interp(k, k[ok], np.log(glob[ok])))
 
 
-def solve_steady(
-    transport: SpeciesTransport, solver: LinearSolver | None = None, extra_source=None
-) -> tuple[PETSc.Vec, SolveInfo]:
-    """Steady-state density of one species.
-
-    ``extra_source`` (rank-local array) is added to the species' own source, e.g. secondary
-    production from already-solved parents.
-    """
-    dec = transport.decomp
-    own = solver is None
-    solver = solver or steady_solver(dec.comm)
-    source = transport.source()
-    if extra_source is not None:
-        source = source + extra_source
-    scale = momentum_scaling(dec, source, transport.system().diag)
-    mat = transport.matrix()
+def scaled_solve(
+    dec, solver: LinearSolver, mat: PETSc.Mat, diag: np.ndarray, rhs: np.ndarray, x, what: str
+) -> SolveInfo:
+    """Solve ``mat x = rhs`` in momentum-scaled unknowns (module docstring): psi = s chi with
+    s from :func:`momentum_scaling` of ``rhs`` and the matrix diagonal ``diag`` (rank-local
+    arrays).  ``x`` holds the initial guess (used if the solver takes one) and the solution;
+    the matrix is left as it was."""
+    scale = momentum_scaling(dec, rhs, diag)
     left, right = dec.create_vec(), dec.create_vec()
     with dec.writable(left) as a:
         a[...] = 1.0 / scale
     with dec.writable(right) as a:
         a[...] = scale
     mat.diagonalScale(left, right)
-    rhs = dec.create_vec()
-    with dec.writable(rhs) as arr:
-        arr[...] = source / scale
-    x = dec.create_vec()
-    x.set(0.0)
+    b = dec.create_vec()
+    with dec.writable(b) as arr:
+        arr[...] = rhs / scale
+    x.pointwiseMult(x, left)  # the guess in scaled unknowns
     try:
         solver.set_operator(mat)
-        info = solver.solve(rhs, x, what=f"steady state of species {transport.species.name}")
+        info = solver.solve(b, x, what=what)
     finally:
         # undo the scaling of the cached operator (time stepping may reuse it)
         left.reciprocal()
         right.reciprocal()
         mat.diagonalScale(left, right)
-    right.reciprocal()  # the scale s again
-    x.pointwiseMult(x, right)
-    for v in (left, right, rhs):
+    x.pointwiseMult(x, left)  # left is s again
+    for v in (left, right, b):
         v.destroy()
+    return info
+
+
+def solve_steady(
+    transport: SpeciesTransport,
+    solver: LinearSolver | None = None,
+    extra_source=None,
+    own_source: bool = True,
+) -> tuple[PETSc.Vec, SolveInfo]:
+    """Steady-state density of one species.
+
+    ``extra_source`` (rank-local array) is added to the species' own source (left out with
+    ``own_source=False``), e.g. secondary production from already-solved parents.
+    """
+    dec = transport.decomp
+    own = solver is None
+    solver = solver or steady_solver(dec.comm)
+    source = transport.source() if own_source else np.zeros(dec.box.c_shape + (dec.dof,))
+    if extra_source is not None:
+        source = source + extra_source
+    x = dec.create_vec()
+    x.set(0.0)
+    info = scaled_solve(
+        dec,
+        solver,
+        transport.matrix(),
+        transport.system().diag,
+        source,
+        x,
+        what=f"steady state of species {transport.species.name}",
+    )
     if own:
         solver.destroy()
     return x, info

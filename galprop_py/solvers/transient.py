@@ -4,6 +4,12 @@ of d psi/dt = -A psi + S(t), with one KSP (prefix ``transient_``) reused for eve
 Crank-Nicolson is second order but only A-stable: with steps much longer than the fastest
 loss times it rings; ``"cn-be"`` starts with two backward-Euler half steps per step size
 change (Rannacher smoothing) and is the default.
+
+Secondary production P(t) from parents is a source like the injection: a step from t to
+t + dt takes theta P(t + dt) + (1 - theta) P(t) (parents are stepped first), so a network
+keeps the scheme's order; the Rannacher half steps take the mean of the two, then P(t + dt).
+Each step is solved in the steady solver's momentum-scaled unknowns
+(:func:`galprop_py.solvers.steady.scaled_solve`), so its tolerance holds at every momentum.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from petsc4py import PETSc
 
 from ..transport import SpeciesTransport
 from .petsc import LinearSolver
+from .steady import scaled_solve
 
 SCHEMES = {"backward_euler": 1.0, "crank_nicolson": 0.5, "cn-be": 0.5}
 
@@ -38,24 +45,30 @@ class TimeIntegrator:
         self.steps_done = 0
         self.last_info = None
 
-    def _lhs(self, theta: float, dt: float) -> PETSc.Mat:
+    def _lhs(self, theta: float, dt: float):
         key = (theta, dt)
         if key not in self._ops:
             system = self.transport.system().scaled_plus_diagonal(theta, 1.0 / dt)
-            self._ops[key] = system.to_petsc()
+            self._ops[key] = (system.to_petsc(), system.diag)
         return self._ops[key]
 
-    def step(self, psi: PETSc.Vec, t: float, extra_source=None) -> float:
+    def step(self, psi: PETSc.Vec, t: float, extra_source=None, extra_source_old=None) -> float:
         """Advance psi in place from t to t + dt; returns the new time.
 
-        ``extra_source`` (rank-local array, held constant over the step) is added to the
-        species' own source: secondary production from parents already advanced to t + dt.
-        """
+        ``extra_source`` and ``extra_source_old`` (rank-local arrays) are secondary
+        production at t + dt and at t (module docstring); without the old one the new one is
+        held over the step."""
+        old = extra_source if extra_source_old is None else extra_source_old
         if self.scheme == "cn-be" and self.steps_done == 0:
-            for _ in range(2):
-                t = self._theta_step(psi, t, 1.0, 0.5 * self.dt, extra_source)
+            mid = None if extra_source is None else 0.5 * (extra_source + old)
+            t = self._theta_step(psi, t, 1.0, 0.5 * self.dt, mid)
+            t = self._theta_step(psi, t, 1.0, 0.5 * self.dt, extra_source)
         else:
-            t = self._theta_step(psi, t, SCHEMES[self.scheme], self.dt, extra_source)
+            theta = SCHEMES[self.scheme]
+            extra = None
+            if extra_source is not None:
+                extra = theta * extra_source + (1.0 - theta) * old
+            t = self._theta_step(psi, t, theta, self.dt, extra)
         self.steps_done += 1
         return t
 
@@ -70,15 +83,15 @@ class TimeIntegrator:
         else:
             rhs.set(0.0)
         rhs.axpy(1.0 / dt, psi)
-        with dec.writable(rhs) as arr:
-            arr += tr.source_average(t, t + dt)
-            if extra_source is not None:
-                arr += extra_source
-        self.solver.set_operator(self._lhs(theta, dt))
-        self.last_info = self.solver.solve(
-            rhs, psi, what=f"time step t = {t:.6g} Myr of species {tr.species.name}"
-        )
+        b = dec.local_array(rhs) + tr.source_average(t, t + dt)
+        if extra_source is not None:
+            b = b + extra_source
         rhs.destroy()
+        mat, diag = self._lhs(theta, dt)
+        self.last_info = scaled_solve(
+            dec, self.solver, mat, diag, b, psi,
+            what=f"time step t = {t:.6g} Myr of species {tr.species.name}",
+        )  # fmt: skip
         return t + dt
 
     def advance(self, psi: PETSc.Vec, t: float, t_end: float, callback=None) -> float:

@@ -1,0 +1,99 @@
+"""Secondary production: the source of a child species from its solved parents.
+
+For a child c fed by parents P (channels of :mod:`galprop_py.network.build`)::
+
+    q_c(x, p_c) = sum_P  R_P->c(x, T_n) psi_P(x, p_P) A_P / A_c
+
+at equal kinetic energy per nucleon T_n (fragments keep it; the ratio A_P / A_c turns a
+density per unit momentum of the parent into that of the child: dp/dT_n is proportional to
+A at equal mass per nucleon).  The rate R [1/Myr] is
+
+* fragmentation on the gas: n_H(x) v_P (sigma_H + f_He sigma_He), summed over the tabulated
+  fragments folded into c, with n_H the hydrogen nuclei of the target gas (neutral and, where
+  the gas model has it, ionised) and f_He = n_He / n_H;
+* decay: the branching into c over gamma tau of the parent (its bare-nucleus mean life).
+
+Like the injection source this is not part of the operator matrix: it is a right-hand side
+evaluated on the owned cells from the parents' rank-local densities; no communication.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import units
+from ..physics import kinematics
+
+
+class SecondaryProduction:
+    """Production rates of every child of a network on the run's momentum grid."""
+
+    def __init__(self, model, network):
+        self.model = model
+        self.network = network
+        self._rates: dict[str, list[tuple[str, bool, np.ndarray]]] = {}
+
+    def _channel_rates(self, child: str) -> list[tuple[str, bool, np.ndarray]]:
+        """[(parent, on the gas?, rate over momentum [1/Myr per H atom cm^-3, or 1/Myr])]."""
+        if child in self._rates:
+            return self._rates[child]
+        from ..network import cross_sections as xs
+        from ..network import nuclides
+
+        model = self.model
+        cfg = model.cfg
+        by_name = {s.name: s for s in self.network.species}
+        c = by_name[child]
+        f_he = cfg.gas.f_he if cfg.gas.model != "none" else 0.0
+        prod = cfg.cross_sections.production
+        out = []
+        for ch in self.network.channels.get(child, []):
+            par = by_name[ch.parent]
+            p = model.momentum.momentum(par)
+            t_n = kinematics.kinetic_energy(p, par.mass) / par.mass_number
+            ratio = par.mass_number / c.mass_number
+            if ch.kind == "decay":
+                tau = nuclides.cosmic_ray_mean_life_myr((par.charge, par.mass_number))
+                rate = ch.weight / (kinematics.gamma(p, par.mass) * tau)
+                out.append((ch.parent, False, rate * ratio))
+                continue
+            proj = (par.charge, par.mass_number)
+            if ch.kind == "explicit":
+                target = (c.charge, c.mass_number)
+                sigma = ch.sigma_mb * (1.0 + f_he * xs.helium_production_ratio(t_n, proj, target))
+            else:
+                sigma = np.zeros_like(t_n)
+                for frag, fraction in ch.terms:
+                    s_h = xs.sigma_production_mb(t_n, proj, frag, prod, target="H")
+                    s_he = xs.sigma_production_mb(t_n, proj, frag, prod, target="He")
+                    sigma = sigma + fraction * (s_h + f_he * s_he)
+            v = kinematics.velocity_cm_s(p, par.mass)
+            out.append((ch.parent, True, v * sigma * units.MB_CM2 * units.MYR_S * ratio))
+        self._rates[child] = out
+        return out
+
+    def source(self, child: str, states: dict, decomp) -> np.ndarray | None:
+        """Production rate density of ``child`` on the owned cells from the parents in
+        ``states`` (rank-local arrays); None if it has no parents there."""
+        rates = self._channel_rates(child)
+        if not rates:
+            return None
+        if self.model.momentum.axis != "kinetic_energy_per_nucleon":
+            raise ValueError(
+                "momentum.axis = 'rigidity' cannot be used with secondary production; use "
+                "'kinetic_energy_per_nucleon' (fragments keep the kinetic energy per nucleon)"
+            )
+        n_gas = None
+        total = None
+        for parent, on_gas, rate in rates:
+            if parent not in states:
+                continue
+            if on_gas:
+                if n_gas is None:
+                    coords = decomp.local_centers()
+                    n_gas = np.asarray(self.model.target_density(coords), float)[..., None]
+                term = n_gas * rate * states[parent]
+            else:
+                term = rate * states[parent]
+            total = term if total is None else total + term
+        return total

@@ -1,0 +1,168 @@
+"""Steady state of a whole network, normalised to the data.
+
+Species are solved in the network's order (:mod:`galprop_py.network.build`): each after all
+its parents, the members of a production cycle (p + p -> d with d -> p) iterated until their
+secondary sources settle (relative change below :data:`CYCLE_RTOL`).
+
+Normalisation.  The problem is linear in the sources, so every density is a sum of the
+responses to groups of sources that are scaled together: the species with their own
+``normalize_to`` each form a group, all others the global group of ``[normalization]``.  A
+species is solved once for each group that reaches it (its own source's group and its
+parents' groups), so a species scaled on its own carries its secondaries with it.  The group
+factors f_g are then found from the local fluxes: f_g = F_g / J_g(T_g), with J_g the
+modulated (TOA) flux of the group's reference species summed over all groups' responses
+(fixed-point iteration; the groups couple only through secondaries).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from mpi4py import MPI
+
+from ..diagnostics import value_at_point
+from ..messages import info, warn
+from ..spectra import flux_at, flux_from_density, species_spectrum
+from .steady import solve_steady, steady_solver
+
+GLOBAL = "[normalization]"
+CYCLE_RTOL = 1e-7
+MAX_SWEEPS = 20
+
+
+def _relative_change(old, new, comm) -> float:
+    diff = float(np.max(np.abs(new - old))) if new.size else 0.0
+    ref = float(np.max(np.abs(new))) if new.size else 0.0
+    diff, ref = comm.allreduce(diff, op=MPI.MAX), comm.allreduce(ref, op=MPI.MAX)
+    return diff / ref if ref > 0 else diff
+
+
+def source_group(model, name: str) -> str:
+    block = model.blocks.get(name)
+    return name if block is not None and block.normalize_to is not None else GLOBAL
+
+
+def solve_network(model, decomp, make_transport, comm) -> tuple[dict, dict]:
+    """Responses ``{species: {group: rank-local density}}`` and solve information per species.
+
+    ``make_transport(species)`` builds a species' :class:`SpeciesTransport`; it is destroyed
+    once its component of the network is solved, so memory does not grow with the number of
+    species."""
+    mpi = comm.tompi4py()
+    solver = steady_solver(comm)
+    responses: dict[str, dict[str, np.ndarray]] = {}
+    solve_info: dict = {}
+    by_name = {s.name: s for s in model.species}
+    try:
+        for group in model.network.groups:
+            transports = {n: make_transport(by_name[n]) for n in group}
+            cyclic = len(group) > 1
+            for sweep in range(MAX_SWEEPS if cyclic else 1):
+                change = 0.0
+                for name in group:
+                    new = _solve_species(model, decomp, transports[name], solver, responses)
+                    for g, arr in new.items():
+                        old = responses.get(name, {}).get(g)
+                        if old is not None:
+                            change = max(change, _relative_change(old, arr, mpi))
+                        elif sweep > 0:
+                            change = 1.0
+                    info_s = new.pop("__info__")
+                    responses[name] = new
+                    solve_info[name] = info_s
+                if cyclic and sweep > 0 and change < CYCLE_RTOL:
+                    info(f"  cycle {', '.join(group)}: converged after {sweep + 1} sweeps")
+                    break
+            else:
+                if cyclic:
+                    warn(
+                        f"cycle {', '.join(group)}: relative change {change:.1e} after "
+                        f"{MAX_SWEEPS} sweeps"
+                    )
+            for tr in transports.values():
+                tr.destroy()
+    finally:
+        solver.destroy()
+    return responses, solve_info
+
+
+def _solve_species(model, decomp, transport, solver, responses) -> dict:
+    sp = transport.species
+    own = source_group(model, sp.name)
+    has_source = model.blocks[sp.name].abundance > 0 if sp.name in model.blocks else False
+    groups = {own} if has_source else set()
+    for parent in model.network.parents(sp.name):
+        groups.update(responses.get(parent, {}))
+    out: dict = {}
+    iterations, t0, last = 0, time.perf_counter(), None
+    for g in sorted(groups):
+        parents = {p: r[g] for p, r in responses.items() if g in r}
+        extra = model.secondary_source(sp, parents, decomp)
+        if extra is None and g != own:
+            continue
+        x, last = solve_steady(transport, solver, extra, own_source=(g == own and has_source))
+        out[g] = decomp.local_array(x).copy()
+        x.destroy()
+        iterations += last.iterations
+    if last is None:  # nothing reaches it: zero
+        out[own] = np.zeros(decomp.box.c_shape + (decomp.dof,))
+    else:
+        info(
+            f"  {sp.name:>10s}: {iterations} iterations ({len(out)} source group(s)), relative "
+            f"residual {last.relative_residual:.2e}, {time.perf_counter() - t0:.2f} s"
+        )
+    out["__info__"] = last
+    return out
+
+
+def normalise(cfg, model, decomp, responses) -> tuple[dict, dict, float]:
+    """Group factors from the TOA fluxes at the Sun; returns the normalised rank-local states,
+    the Sun's spectra and the global factor."""
+    from ..run import sun_position
+
+    point = sun_position(cfg)
+    phi = cfg.modulation.phi_gv
+    lis: dict[str, dict[str, np.ndarray]] = {}
+    for sp in model.species:
+        p = model.momentum.momentum(sp)
+        lis[sp.name] = {
+            g: flux_from_density(sp, p, value_at_point(decomp, arr, point))
+            for g, arr in responses[sp.name].items()
+        }
+    targets = {}
+    norm = cfg.normalization
+    if norm.enabled and norm.species in lis:
+        targets[GLOBAL] = (norm.species, norm.t_n_gev, norm.flux)
+    for name in lis:
+        block = model.blocks.get(name)
+        if block is not None and block.normalize_to is not None:
+            targets[name] = (name, *block.normalize_to)
+    factors = {g: 1.0 for r in lis.values() for g in r}
+    by_name = {s.name: s for s in model.species}
+
+    def combined(name):
+        return sum(factors.get(g, 1.0) * j for g, j in lis[name].items())
+
+    for _ in range(100):
+        worst = 0.0
+        for g, (name, t_n, flux) in targets.items():
+            sp = by_name[name]
+            now = flux_at(
+                species_spectrum(sp, model.momentum.momentum(sp), combined(name), phi), t_n
+            )
+            if not now > 0:
+                raise ValueError(
+                    f"normalisation of {name!r} at {t_n} GeV/n: the model flux there is {now}"
+                )
+            step = flux / now
+            factors[g] = factors.get(g, 1.0) * step
+            worst = max(worst, abs(step - 1.0))
+        if worst < 1e-13:
+            break
+    states = {}
+    spectra = {}
+    for sp in model.species:
+        states[sp.name] = sum(factors.get(g, 1.0) * a for g, a in responses[sp.name].items())
+        spectra[sp.name] = species_spectrum(sp, model.momentum.momentum(sp), combined(sp.name), phi)
+    return states, spectra, factors.get(GLOBAL, 1.0)

@@ -1,0 +1,159 @@
+"""Local spectra at the Sun: species, elements and the ratios people plot, LIS and TOA, on
+kinetic energy per nucleon and on rigidity.
+
+Every spectrum is a dict with
+
+* ``t_n`` [GeV/n], ``lis`` and ``toa`` [``units.FLUX_UNIT``, per GeV/n];
+* ``rigidity`` [GV], ``lis_r`` and ``toa_r`` [``units.FLUX_PER_GV``, per GV].
+
+A species' flux per unit rigidity is J_R = J_T dT_n/dR = J_T (Z/A) beta (at equal particle,
+dT_n/dR = Z^2 R / (A E)).  Elements sum their isotopes on a common grid of each axis (the
+run's momentum nodes where the axis is the run's own, otherwise log-spaced over the range
+every isotope covers), by log-log interpolation; ratios divide two such sums at equal T_n or
+at equal rigidity (AMS-02 publishes nuclear ratios in rigidity: compare on that axis).
+Modulation (the force field) acts on kinetic energy per nucleon and is then carried to
+rigidity like the LIS.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import units
+from .physics import kinematics
+from .physics.modulation import force_field
+from .physics.species import element_symbol
+
+#: Ratios written to the result file: name -> (numerator, denominator); an entry is an
+#: element symbol or an isotope name, a tuple sums several.  SubFe = Sc + Ti + V (HEAO-3's
+#: sub-iron group, Engelmann et al. 1990).
+RATIOS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "B_C": (("B",), ("C",)),
+    "Be_B": (("Be",), ("B",)),
+    "Li_C": (("Li",), ("C",)),
+    "N_O": (("N",), ("O",)),
+    "Be10_Be9": (("Be10",), ("Be9",)),
+    "He3_He4": (("He3",), ("He4",)),
+    "H2_He4": (("H2",), ("He4",)),
+    "SubFe_Fe": (("Sc", "Ti", "V"), ("Fe",)),
+}
+
+
+def flux_from_density(species, p, psi) -> np.ndarray:
+    """Flux J(T_n) = c A psi / (4 pi) in m^-2 s^-1 sr^-1 (GeV/n)^-1 for psi per unit momentum
+    per particle (internal: kpc^-3 (GeV/c)^-1)."""
+    c_m_s = units.C_CM_S / 100.0
+    per_m3 = (units.KPC_CM / 100.0) ** -3
+    return c_m_s * species.mass_number * psi * per_m3 / (4.0 * np.pi)
+
+
+def per_rigidity_factor(species, p) -> np.ndarray:
+    """dT_n/dR = (|Z|/A) beta: J_R = J_T times this."""
+    return abs(species.charge) / species.mass_number * kinematics.beta(p, species.mass)
+
+
+def species_spectrum(species, p, lis, phi_gv) -> dict:
+    """One species' LIS and force-field TOA on both axes."""
+    t_n = kinematics.kinetic_energy(p, species.mass) / species.mass_number
+    # the force field interpolates in log-log: keep round-off zeros/negatives out
+    floor = 1e-300 * max(float(np.max(np.abs(lis))), 1e-300)
+    toa = force_field(
+        t_n,
+        np.maximum(lis, floor),
+        phi_gv,
+        species.mass / species.mass_number,
+        species.charge,
+        species.mass_number,
+    )
+    dtdr = per_rigidity_factor(species, p)
+    return {
+        "t_n": t_n,
+        "lis": lis,
+        "toa": toa,
+        "rigidity": kinematics.rigidity(p, species.charge),
+        "lis_r": lis * dtdr,
+        "toa_r": toa * dtdr,
+    }
+
+
+def scale(spectrum: dict, factor: float) -> None:
+    for key in ("lis", "toa", "lis_r", "toa_r"):
+        spectrum[key] = spectrum[key] * factor
+
+
+def _loglog(x, y, x_new):
+    y = np.maximum(np.asarray(y, float), 1e-300)
+    return np.exp(np.interp(np.log(x_new), np.log(x), np.log(y)))
+
+
+def _common_grid(spectra, key, nodes, own_axis: bool):
+    if own_axis:
+        return np.asarray(nodes, float)
+    lo = max(float(s[key][0]) for s in spectra)
+    hi = min(float(s[key][-1]) for s in spectra)
+    return np.geomspace(lo, hi, len(nodes)) if hi > lo else None
+
+
+def element_spectra(spectra: dict, model) -> dict:
+    """Isotopes summed into elements ("B" = B10 + B11, "H" = H1 + H2, ...) on common grids of
+    both axes; elements with one isotope in the run are included too."""
+    groups: dict[str, list] = {}
+    for sp in model.species:
+        if sp.is_lepton or sp.charge <= 0 or sp.name not in spectra:
+            continue
+        groups.setdefault(element_symbol(sp.charge), []).append(spectra[sp.name])
+    return _sums(groups, model)
+
+
+def _sums(groups: dict[str, list], model) -> dict:
+    nodes = model.momentum.nodes
+    t_axis = model.momentum.axis == "kinetic_energy_per_nucleon"
+    out = {}
+    for name, members in groups.items():
+        t_n = _common_grid(members, "t_n", nodes, t_axis)
+        rig = _common_grid(members, "rigidity", nodes, not t_axis)
+        if t_n is None or rig is None:
+            continue
+        entry = {"t_n": t_n, "rigidity": rig}
+        for key, x, grid in (
+            ("lis", "t_n", t_n),
+            ("toa", "t_n", t_n),
+            ("lis_r", "rigidity", rig),
+            ("toa_r", "rigidity", rig),
+        ):
+            entry[key] = sum(_loglog(m[x], m[key], grid) for m in members)
+        out[name] = entry
+    return out
+
+
+def ratio_spectra(spectra: dict, elements: dict, model) -> dict:
+    """The :data:`RATIOS` whose parts are all in the run, on both axes."""
+    pool = {**spectra, **elements}
+    out = {}
+    for name, (num, den) in RATIOS.items():
+        if not all(k in pool for k in num + den):
+            continue
+        sums = _sums({"num": [pool[k] for k in num], "den": [pool[k] for k in den]}, model)
+        if "num" not in sums or "den" not in sums:
+            continue
+        a, b = sums["num"], sums["den"]
+        # both sums are on the same grids only where the two groups cover the same range
+        t_n = _common_grid([a, b], "t_n", a["t_n"], False)
+        rig = _common_grid([a, b], "rigidity", a["rigidity"], False)
+        if t_n is None or rig is None:
+            continue
+        entry = {"t_n": t_n, "rigidity": rig}
+        for key, x, grid in (
+            ("lis", "t_n", t_n),
+            ("toa", "t_n", t_n),
+            ("lis_r", "rigidity", rig),
+            ("toa_r", "rigidity", rig),
+        ):
+            entry[key] = _loglog(a[x], a[key], grid) / _loglog(b[x], b[key], grid)
+        out[name] = entry
+    return out
+
+
+def flux_at(spectrum: dict, t_n_gev: float, key: str = "toa") -> float:
+    """Flux of ``spectrum[key]`` at ``t_n_gev`` [GeV/n] (log-log interpolation)."""
+    return float(_loglog(spectrum["t_n"], spectrum[key], np.array([t_n_gev]))[0])
