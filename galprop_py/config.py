@@ -421,7 +421,9 @@ class CrossSectionsBlock(Block):
     :mod:`galprop_py.network.cross_sections`)."""
 
     inelastic: Literal["crosec", "tripathi99"] = "crosec"
-    production: Literal["webber03_coste12", "evoli2018"] = "webber03_coste12"
+    production: Literal["evoli2018+webber03_coste12", "webber03_coste12", "evoli2018"] = (
+        "evoli2018+webber03_coste12"
+    )
 
 
 class Config(Block):
@@ -453,6 +455,11 @@ class Config(Block):
             if block.name in seen:
                 raise ValueError(f"species.name = {block.name!r} is listed twice")
             seen.add(block.name)
+            if block.normalize_to is not None and block.name == self.normalization.species:
+                raise ValueError(
+                    f"species {block.name!r} has its own normalize_to and is also "
+                    "normalization.species: use one of them"
+                )
         return self
 
     def dump(self) -> dict[str, Any]:

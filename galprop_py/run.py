@@ -175,11 +175,17 @@ def run(
         tr.destroy()
     release_petsc_garbage(comm)
     if write_output and cfg.output.plot and mpi.rank == 0:
-        from .plotting import plot_spectra
+        from .plotting import plot_network, plot_spectra
 
         png = out_dir / (Path(cfg.output.file).stem + "_spectra.png")
         curves = dict(result.sun_spectra)
         curves.update(result.elements)
+        if any(e in result.elements for e in ("B", "C", "O")):
+            # a nuclear network: p, He, C, O, B/C and 10Be/9Be on the data's own axes
+            curves.update({k.replace("_", "/"): v for k, v in result.ratios.items()})
+            plot_network(curves, png, title=cfg.run.name)
+            info(f"plot written: {png}")
+            return result
         names = [s for s in ("H1", "He4", "electron", "positron") if s in curves]
         ratios = [r for r in ("B/C",) if all(e in curves for e in r.split("/"))]
         if not names and not ratios:

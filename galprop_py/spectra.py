@@ -157,3 +157,29 @@ def ratio_spectra(spectra: dict, elements: dict, model) -> dict:
 def flux_at(spectrum: dict, t_n_gev: float, key: str = "toa") -> float:
     """Flux of ``spectrum[key]`` at ``t_n_gev`` [GeV/n] (log-log interpolation)."""
     return float(_loglog(spectrum["t_n"], spectrum[key], np.array([t_n_gev]))[0])
+
+
+def read_local(path) -> dict:
+    """The local spectra of a result file as :func:`galprop_py.plotting.plot_network` takes
+    them: species by name, elements by symbol, ratios as ``"B/C"``, ``"Be10/Be9"``, ..."""
+    import h5py
+
+    def entry(g, what):
+        return {
+            "t_n": g["kinetic_energy_per_nucleon"][...],
+            "rigidity": g["rigidity"][...],
+            "lis": g[f"{what}_lis"][...],
+            "toa": g[f"{what}_toa"][...],
+            "lis_r": g[f"{what}_lis_rigidity"][...],
+            "toa_r": g[f"{what}_toa_rigidity"][...],
+        }
+
+    out = {}
+    with h5py.File(path, "r") as f:
+        for name, g in f["species"].items():
+            out[name] = entry(g["sun"], "flux")
+        for sym, g in f.get("sun/elements", {}).items():
+            out[sym] = entry(g, "flux")
+        for name, g in f.get("sun/ratios", {}).items():
+            out[name.replace("_", "/")] = entry(g, "ratio")
+    return out

@@ -428,3 +428,25 @@ def test_ferrando_ranges():
     assert xs.helium_target_factor(1.0, (6, 12), (5, 11)) == xs.helium_production_ratio(
         1.0, (6, 12), (5, 11)
     )
+
+
+def test_merged_production_model_takes_evoli_where_listed():
+    """The default merged model: a channel listed by Evoli et al. 2018 (12C -> 7Li, absent from
+    Webber/Coste) comes from that table, an unlisted one (56Fe -> 55Mn) from Webber/Coste;
+    both exactly as the single-table models give them."""
+    t = np.array([0.05, 0.3, 2.0, 50.0])
+    merged = xs.COMBINED
+    np.testing.assert_array_equal(
+        xs.sigma_production_h_mb(t, (6, 12), (3, 7), merged),
+        xs.sigma_production_h_mb(t, (6, 12), (3, 7), "evoli2018"),
+    )
+    assert np.all(xs.sigma_production_h_mb(t, (6, 12), (3, 7), "webber03_coste12") == 0)
+    assert np.all(xs.sigma_production_h_mb(t, (6, 12), (3, 7), merged) > 0)
+    np.testing.assert_array_equal(
+        xs.sigma_production_h_mb(t, (26, 56), (25, 55), merged),
+        xs.sigma_production_h_mb(t, (26, 56), (25, 55), "webber03_coste12"),
+    )
+    keys = set(xs.production_channels(merged))
+    assert keys == set(xs.production_channels("evoli2018")) | set(
+        xs.production_channels("webber03_coste12")
+    )

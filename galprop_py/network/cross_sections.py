@@ -88,11 +88,18 @@ INELASTIC_MODELS: dict[str, str] = {
 }
 
 #: Production models: name -> reference.
+#: The default production model: the two tables merged channel by channel (Webber 2003 +
+#: Coste 2012 has no Li production at all and no 14C, Evoli 2018 only 203 channels).
+COMBINED = "evoli2018+webber03_coste12"
+
 PRODUCTION_MODELS: dict[str, str] = {
     "webber03_coste12": "Webber et al. 2003, ApJS 144, 153; Coste et al. 2012, A&A 539, A88 "
     "(USINE table sigProdWebber03+Coste12, 0.01..10 GeV/n, cumulative), on H",
     "evoli2018": "Evoli et al. 2018, JCAP 07, 006 (crams table xsecs_0.1_100_1.1, "
     "0.1 GeV/n..1.25 TeV/n), on H",
+    COMBINED: "Evoli et al. 2018 where it lists a channel (fits to the measured Li, Be, B, C, "
+    "N, O production and the main heavier ones, 0.1 GeV/n..1.25 TeV/n), Webber et al. 2003 "
+    "+ Coste et al. 2012 for every other channel; on H",
 }
 
 _WEBBER_FILE = "sigProdWebber03+Coste12.txt"
@@ -135,8 +142,11 @@ def _key(nuclide) -> Nuclide:
 # production tables
 # ----------------------------------------------------------------------------------------
 def production_energy_grid(model: str) -> np.ndarray:
-    """Kinetic energy per nucleon of the columns of production model ``model`` [GeV/n]."""
+    """Kinetic energy per nucleon of the columns of production model ``model`` [GeV/n] (the
+    merged model has none of its own: each channel keeps its table's grid)."""
     _check(model, PRODUCTION_MODELS, "production")
+    if model == COMBINED:
+        raise ValueError(f"production model {COMBINED!r} has no single energy grid")
     if model == "webber03_coste12":
         return 0.01 * 1000.0 ** (np.arange(_WEBBER_N) / (_WEBBER_N - 1))
     return _tables.table_energy_grid()
@@ -165,6 +175,8 @@ def _webber_rows() -> tuple[tuple[tuple[Nuclide, Nuclide], np.ndarray], ...]:
 
 def _raw_rows(model: str):
     _check(model, PRODUCTION_MODELS, "production")
+    if model == COMBINED:
+        return _raw_rows("webber03_coste12") + _raw_rows("evoli2018")
     if model == "webber03_coste12":
         return _webber_rows()
     return tuple(_tables.read_fragmentation_table().items())
@@ -175,8 +187,17 @@ def listed_fragments(model: str) -> set[Nuclide]:
     return {frag for (_proj, frag), _v in _raw_rows(model)}
 
 
+def _source_model(model: str, key) -> str:
+    """The table a channel of ``model`` comes from."""
+    if model != COMBINED:
+        return model
+    return "evoli2018" if key in _channels("evoli2018") else "webber03_coste12"
+
+
 @cache
 def _channels(model: str) -> dict[tuple[Nuclide, Nuclide], np.ndarray]:
+    if model == COMBINED:
+        return {**_channels("webber03_coste12"), **_channels("evoli2018")}
     out = {}
     for key, values in _raw_rows(model):
         if not np.any(values != 0.0):
@@ -189,7 +210,9 @@ def _channels(model: str) -> dict[tuple[Nuclide, Nuclide], np.ndarray]:
 
 def production_channels(model: str) -> dict[tuple[Nuclide, Nuclide], np.ndarray]:
     """{(projectile, fragment): sigma [mb] on :func:`production_energy_grid`} of ``model``,
-    on hydrogen; channels zero everywhere and :data:`EXCLUDED_CHANNELS` are left out.
+    on hydrogen; channels zero everywhere and :data:`EXCLUDED_CHANNELS` are left out (for
+    the merged model each channel is on its table's grid: use
+    :func:`sigma_production_h_mb`).
 
     The arrays are read-only (shared); the dict is a new one on each call."""
     _check(model, PRODUCTION_MODELS, "production")
@@ -200,11 +223,13 @@ def sigma_production_h_mb(t_n, projectile, fragment, model: str) -> np.ndarray:
     """Production cross section of ``fragment`` from ``projectile`` on H [mb] at ``t_n``
     [GeV/n]: linear in ln T, end values held outside the grid; 0 for an absent channel."""
     _check(model, PRODUCTION_MODELS, "production")
-    values = _channels(model).get((_key(projectile), _key(fragment)))
+    key = (_key(projectile), _key(fragment))
+    values = _channels(model).get(key)
     t_n = np.asarray(t_n, dtype=float)
     if values is None:
         return np.zeros_like(t_n)
-    return _tables.interpolate_log_t(t_n, production_energy_grid(model), values)
+    grid = production_energy_grid(_source_model(model, key))
+    return _tables.interpolate_log_t(t_n, grid, values)
 
 
 def sigma_production_mb(t_n, projectile, fragment, model: str, target: str = "H") -> np.ndarray:

@@ -144,22 +144,33 @@ def normalise(cfg, model, decomp, responses) -> tuple[dict, dict, float]:
     def combined(name):
         return sum(factors.get(g, 1.0) * j for g, j in lis[name].items())
 
-    for _ in range(100):
+    def toa_at(name, flux_lis, t_n):
+        sp = by_name[name]
+        return flux_at(species_spectrum(sp, model.momentum.momentum(sp), flux_lis, phi), t_n)
+
+    # Newton-like updates: the TOA flux is linear in the LIS up to the log-log interpolation
+    # of the force field, so d J / d f_g is the group's own TOA flux at unit factor
+    own_toa = {}
+    for g, (name, t_n, _flux) in targets.items():
+        own_toa[g] = toa_at(name, lis[name][g], t_n) if g in lis[name] else 0.0
+        if not own_toa[g] > 0:
+            raise ValueError(
+                f"normalisation to {name!r} at {t_n} GeV/n: its sources give no flux there"
+            )
+    for _ in range(50):
         worst = 0.0
         for g, (name, t_n, flux) in targets.items():
-            sp = by_name[name]
-            now = flux_at(
-                species_spectrum(sp, model.momentum.momentum(sp), combined(name), phi), t_n
-            )
-            if not now > 0:
-                raise ValueError(
-                    f"normalisation of {name!r} at {t_n} GeV/n: the model flux there is {now}"
-                )
-            step = flux / now
-            factors[g] = factors.get(g, 1.0) * step
-            worst = max(worst, abs(step - 1.0))
+            now = toa_at(name, combined(name), t_n)
+            factors[g] = factors.get(g, 1.0) + (flux - now) / own_toa[g]
+            worst = max(worst, abs(flux - now) / flux)
         if worst < 1e-13:
             break
+    for g, (name, t_n, flux) in targets.items():
+        if not factors[g] > 0:
+            raise ValueError(
+                f"normalisation to {name!r}: {flux:g} at {t_n} GeV/n is below what its "
+                "parents alone give"
+            )
     states = {}
     spectra = {}
     for sp in model.species:
