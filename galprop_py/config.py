@@ -21,7 +21,10 @@ import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .galaxy import gas as gas_models
+from .galaxy import magnetic as magnetic_models
+from .galaxy import radiation as radiation_models
 from .galaxy import sources as source_models
+from .galaxy import transport as transport_models
 
 
 class ConfigError(ValueError):
@@ -150,13 +153,40 @@ class DiffusionBlock(Block):
         description="unit vector of the regular field in the grid's frame: (x, y, z), or "
         "(r, phi, z) for cylindrical grids",
     )
-    field_model: Literal["uniform", "spiral"] = Field(
+    field_model: Literal[magnetic_models.DIRECTION_NAMES] = Field(
         "uniform",
-        description="uniform: field_direction everywhere; spiral: a disc field along "
-        "logarithmic spiral arms of pitch angle pitch_angle_deg (azimuthal for 0)",
+        description="direction of the regular field (galprop_py.galaxy.magnetic.DIRECTION): "
+        "uniform: field_direction everywhere; spiral: a disc field along logarithmic spiral "
+        "arms of pitch angle pitch_angle_deg (azimuthal for 0); pshirkov2011_ass/_bss (3D)",
     )
-    pitch_angle_deg: float = Field(11.5, ge=-90.0, le=90.0)
+    pitch_angle_deg: float = Field(11.5, ge=-90.0, le=90.0, description="field_model 'spiral'")
+    field_parameters: dict[str, Any] = Field(
+        default_factory=dict, description="parameters of field_model (defaults: its paper)"
+    )
+    spatial: Literal[transport_models.SPATIAL_NAMES] = Field(
+        "uniform",
+        description="spatial factor s(x) of D (galprop_py.galaxy.transport.SPATIAL): uniform, "
+        "exponential_z, two_zone, field_strength (|B| of losses.b_field_model)",
+    )
+    spatial_parameters: dict[str, Any] = Field(
+        default_factory=dict, description="parameters of the spatial factor"
+    )
     turbulence: TurbulenceBlock = Field(default_factory=TurbulenceBlock)
+
+    def field_model_parameters(self):
+        """Validated parameters of ``field_model`` (:mod:`galprop_py.galaxy.magnetic`)."""
+        return magnetic_models.direction_parameters(
+            self.field_model,
+            self.field_parameters,
+            field_direction=self.field_direction,
+            pitch_angle_deg=self.pitch_angle_deg,
+        )
+
+    def spatial_model_parameters(self):
+        """Validated parameters of ``spatial`` (:mod:`galprop_py.galaxy.transport`)."""
+        return transport_models.SPATIAL.get(self.spatial).parse(
+            self.spatial_parameters, key="diffusion.spatial_parameters"
+        )
 
     @model_validator(mode="after")
     def _breaks(self):
@@ -172,6 +202,13 @@ class DiffusionBlock(Block):
                 f"diffusion.field_direction = {self.field_direction}: need 3 components, "
                 "not all zero"
             )
+        self.field_model_parameters()
+        self.spatial_model_parameters()
+        if self.spatial == "field_strength" and self.model == "quasilinear":
+            raise ValueError(
+                "diffusion.spatial = 'field_strength' does not apply to diffusion.model = "
+                "'quasilinear' (its coefficients take the field strength of [diffusion.turbulence])"
+            )
         return self
 
 
@@ -182,7 +219,24 @@ class WindBlock(Block):
 
 
 class ReaccelerationBlock(Block):
+    """``[reacceleration]``: D_pp D = w(delta) p^2 v_A^2 with the model's w
+    (:mod:`galprop_py.galaxy.transport`); none for v_A = 0."""
+
     v_alfven_km_s: float = Field(0.0, ge=0)
+    model: Literal[transport_models.REACCELERATION_NAMES] = Field(
+        "seo_ptuskin1994",
+        description="seo_ptuskin1994: w = 4 / (3 delta (4 - delta^2)(4 - delta)); "
+        "ptuskin2003: the same without the 4/3",
+    )
+
+    @model_validator(mode="after")
+    def _check_model(self):
+        if self.model != "seo_ptuskin1994" and self.v_alfven_km_s == 0:
+            raise ValueError(
+                f"reacceleration.model = {self.model!r} needs reacceleration.v_alfven_km_s > 0 "
+                "(there is no reacceleration at v_A = 0)"
+            )
+        return self
 
 
 class GasBlock(Block):
@@ -265,9 +319,36 @@ class LossesBlock(Block):
         1.0, gt=0, description="exponential scale height of the warm ionised gas"
     )
     t_e_k: float = Field(1.0e4, gt=0)
-    b_field_ug: float = Field(5.0, ge=0, description="total field at the Sun (synchrotron)")
-    b_field_scale_radius_kpc: float = Field(10.0, gt=0)
-    b_field_scale_height_kpc: float = Field(2.0, gt=0)
+    b_field_ug: float = Field(
+        5.0, ge=0, description="total field at the Sun (b_field_model 'exponential_disc')"
+    )
+    b_field_scale_radius_kpc: float = Field(10.0, gt=0, description="exponential_disc only")
+    b_field_scale_height_kpc: float = Field(2.0, gt=0, description="exponential_disc only")
+    b_field_model: Literal[magnetic_models.STRENGTH_NAMES] = Field(
+        "exponential_disc",
+        description="field strength |B| (synchrotron, diffusion.spatial = 'field_strength'), "
+        "galprop_py.galaxy.magnetic.STRENGTH: exponential_disc (Strong et al. 2000), uniform, "
+        "pshirkov2011_ass, pshirkov2011_bss (3D)",
+    )
+    b_field_parameters: dict[str, Any] = Field(
+        default_factory=dict, description="parameters of b_field_model (defaults: its paper)"
+    )
+
+    def b_field_model_parameters(self):
+        """Validated parameters of ``b_field_model`` (:mod:`galprop_py.galaxy.magnetic`)."""
+        return magnetic_models.strength_parameters(
+            self.b_field_model,
+            self.b_field_parameters,
+            b_field_ug=self.b_field_ug,
+            b_field_scale_radius_kpc=self.b_field_scale_radius_kpc,
+            b_field_scale_height_kpc=self.b_field_scale_height_kpc,
+        )
+
+    @model_validator(mode="after")
+    def _check_b_field(self):
+        self.b_field_model_parameters()
+        return self
+
     photon_fields: list[PhotonFieldBlock] = Field(
         default_factory=lambda: [
             PhotonFieldBlock(name="cmb", temperature_k=2.7255, energy_density_ev_cm3=0.261),
@@ -286,8 +367,33 @@ class LossesBlock(Block):
                 scale_height_kpc=2.0,
             ),
         ],
-        description="grey-body photon fields for inverse Compton (Klein-Nishina)",
+        description="grey-body photon fields for inverse Compton (Klein-Nishina): the "
+        "fields of isrf_model = 'grey_bodies'",
     )
+    isrf_model: Literal[radiation_models.NAMES] = Field(
+        "grey_bodies",
+        description="interstellar radiation field for inverse Compton "
+        "(galprop_py.galaxy.radiation): grey_bodies (photon_fields), mathis1983, table",
+    )
+    isrf_parameters: dict[str, Any] = Field(
+        default_factory=dict, description="parameters of isrf_model's model"
+    )
+
+    @model_validator(mode="after")
+    def _check_isrf(self):
+        if self.isrf_model != "grey_bodies" and "photon_fields" in self.model_fields_set:
+            raise ValueError(
+                f"losses.photon_fields are the grey bodies of losses.isrf_model = "
+                f"'grey_bodies'; losses.isrf_model = {self.isrf_model!r} does not use them"
+            )
+        radiation_models.block_parameters(
+            self.isrf_model, self.isrf_parameters, photon_fields=self.photon_fields_dicts()
+        )
+        return self
+
+    def photon_fields_dicts(self) -> list[dict]:
+        """``photon_fields`` as the parameters of the 'grey_bodies' model."""
+        return [f.model_dump() for f in self.photon_fields]
 
 
 class SourceBlock(Block):

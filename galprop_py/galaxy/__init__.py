@@ -14,6 +14,20 @@ H2                 :mod:`.gas` ``H2``              analytic, ferriere2001, bronf
 X_CO(R)            :func:`.gas.x_co_law`           constant, strong2004 (``gas.x_co``)
 H II               :mod:`.gas` ``HII``             cordes1991, table, none
                                                    (``gas.hii_model``, ``[gas.hii_parameters]``)
+radiation (ISRF)   :mod:`.radiation` ``ISRF``      grey_bodies, mathis1983, table
+                                                   (``losses.isrf_model``,
+                                                   ``[losses.isrf_parameters]``)
+B strength |B|     :mod:`.magnetic` ``STRENGTH``   exponential_disc, uniform, pshirkov2011_ass,
+                                                   pshirkov2011_bss (``losses.b_field_model``,
+                                                   ``[losses.b_field_parameters]``)
+B direction b      :mod:`.magnetic` ``DIRECTION``  uniform, spiral, pshirkov2011_ass,
+                                                   pshirkov2011_bss (``diffusion.field_model``,
+                                                   ``[diffusion.field_parameters]``)
+D(x) = s(x) D(R)   :mod:`.transport` ``SPATIAL``   uniform, exponential_z, two_zone,
+                                                   field_strength (``diffusion.spatial``,
+                                                   ``[diffusion.spatial_parameters]``)
+reacceleration     :mod:`.transport`               seo_ptuskin1994, ptuskin2003
+                   ``REACCELERATION``              (``reacceleration.model``)
 user tables        :mod:`.tables`                  HDF5 (r, z) / (x, y, z) / r, text r z v / r v
 =================  ==============================  =============================================
 

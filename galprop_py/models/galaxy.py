@@ -4,9 +4,12 @@ This is the one place where config units become solver units (via :mod:`galprop_
 and where the physical ingredients (gas, sources, diffusion law, losses, cross sections) are
 combined into :class:`~galprop_py.operators.base.SpeciesCoefficients`.
 
-Diffusion law (GALPROP convention): D(R) = D0 beta^eta (R / R0)^delta, with optional breaks
-above which the slope changes to the listed ``deltas_above`` (continuous at each break).
-Reacceleration: D_pp = 4 p^2 v_A^2 / (3 delta (4 - delta^2) (4 - delta) D) (Seo & Ptuskin 1994).
+Diffusion law (GALPROP convention): D(x, R) = s(x) D0 beta^eta (R / R0)^delta, with optional
+breaks above which the slope changes to the listed ``deltas_above`` (continuous at each break)
+and the spatial factor s(x) of ``diffusion.spatial``; reacceleration D_pp D = w(delta) p^2 v_A^2
+of ``reacceleration.model`` (default Seo & Ptuskin 1994); both in
+:mod:`galprop_py.galaxy.transport`.
+Magnetic field strength and direction by name: :mod:`galprop_py.galaxy.magnetic`.
 Wind: u_z = sign(z) (v0 + dv/dz |z|) (radial for the spherical geometry).
 """
 
@@ -16,7 +19,7 @@ import numpy as np
 
 from .. import units
 from ..config import Config
-from ..galaxy import gas, sources
+from ..galaxy import gas, magnetic, sources, transport
 from ..grid import MomentumGrid, SpatialGrid, make_spatial_grid
 from ..network.build import build_network
 from ..operators.base import DiffusionTensor, SeparableField, SpeciesCoefficients
@@ -136,38 +139,38 @@ class GalaxyModel:
         return np.broadcast_to(n, shape)
 
     def field_direction(self):
-        """Unit vector b(x) of the regular field in the grid's frame (a callable of coords).
-
-        ``spiral``: b = sin(p) r_hat + cos(p) phi_hat in the disc plane (p the pitch angle),
-        i.e. (sin p, cos p, 0) in the (r, phi, z) frame of cylindrical grids and rotated with
-        the azimuth on Cartesian grids (b = x_hat on the z axis itself); on a slab it is
-        horizontal (b_z = 0)."""
+        """Unit vector b(x) of the regular field in the grid's frame (a callable of coords):
+        ``diffusion.field_model`` of :mod:`galprop_py.galaxy.magnetic` (``uniform``,
+        ``spiral``: b = sin(p) r_hat + cos(p) phi_hat in the disc plane, rotated with the
+        azimuth on Cartesian grids, horizontal on a slab; Pshirkov et al. 2011 on 3D grids)."""
         d = self.cfg.diffusion
-        geo = self.grid.geometry
-        if d.field_model == "uniform":
-            b = np.asarray(d.field_direction, float)
-            b = b / np.linalg.norm(b)
-            return lambda coords, b=b: tuple(b)
-        if geo == "spherical1d":
-            raise ValueError(
-                "config key diffusion.field_model = 'spiral': a disc field needs a cylindrical, "
-                "Cartesian or slab grid, not spherical1d"
-            )
-        sp, cp = np.sin(np.radians(d.pitch_angle_deg)), np.cos(np.radians(d.pitch_angle_deg))
-        if geo in ("cylindrical2d", "slab1d"):
-            return lambda coords: (sp, cp, 0.0)
+        return magnetic.direction_field(
+            d.field_model, d.field_model_parameters(), self.grid.geometry
+        )
 
-        def cartesian(coords):
-            x, y = np.broadcast_arrays(np.asarray(coords[0], float), np.asarray(coords[1], float))
-            r = np.hypot(x, y)
-            safe = np.where(r > 0, r, 1.0)
-            cos_phi = np.where(r > 0, x / safe, 1.0)
-            sin_phi = np.where(r > 0, y / safe, 0.0)
-            bx = sp * cos_phi - cp * sin_phi
-            by = sp * sin_phi + cp * cos_phi
-            return bx, by, np.zeros_like(bx)
+    def field_strength(self, coords):
+        """|B| [muG] of ``losses.b_field_model`` (:mod:`galprop_py.galaxy.magnetic`)."""
+        lo = self.cfg.losses
+        r, z = galactic_rz(coords, self.grid.geometry, self.cfg.sun.r_kpc)
+        shape = np.broadcast_shapes(*[np.shape(c) for c in coords])
+        context = {"sun_r_kpc": self.cfg.sun.r_kpc, **_xy_context(coords, self.grid.geometry)}
+        b = magnetic.STRENGTH.get(lo.b_field_model)(r, z, lo.b_field_model_parameters(), **context)
+        return np.broadcast_to(b, shape)
 
-        return cartesian
+    def sun_coords(self) -> list[np.ndarray]:
+        """Grid coordinates of the Sun (sun.r_kpc, azimuth 0, sun.z_kpc), one point."""
+        s = self.cfg.sun
+        point = {
+            "slab1d": (s.z_kpc,),
+            "spherical1d": (s.r_kpc,),
+            "cylindrical2d": (s.r_kpc, s.z_kpc),
+            "cartesian3d": (s.r_kpc, 0.0, s.z_kpc),
+        }[self.grid.geometry]
+        return [np.array([c], float) for c in point]
+
+    def field_strength_at_sun(self) -> float:
+        """|B| [muG] of ``losses.b_field_model`` at the Sun."""
+        return float(self.field_strength(self.sun_coords())[0])
 
     def ionised_gas_profile(self, coords):
         """n_e / losses.n_e_cm3 (the Coulomb losses are evaluated at losses.n_e_cm3 and scaled
@@ -228,16 +231,43 @@ class GalaxyModel:
 
     # --- momentum laws ----------------------------------------------------------------------
     def diffusion_law(self, species: Species, p: np.ndarray) -> np.ndarray:
-        """D(p) [kpc^2/Myr] of the config's rigidity law."""
+        """D(p) [kpc^2/Myr] of the config's rigidity law
+        (:func:`galprop_py.galaxy.transport.rigidity_power_law`), where s(x) = 1."""
         d = self.cfg.diffusion
         rig = kinematics.rigidity(p, species.charge)
         beta = kinematics.beta(p, species.mass)
-        log_d = np.log(d.d0_cm2_s) + d.delta * np.log(rig / d.r0_gv)
-        slope = d.delta
-        for rb, new in zip(d.breaks_gv, d.deltas_above, strict=True):
-            log_d = log_d + (new - slope) * np.log(np.maximum(rig / rb, 1.0))
-            slope = new
-        return units.diffusion_to_internal(beta**d.eta * np.exp(log_d))
+        law = transport.rigidity_power_law(
+            rig, beta, d.d0_cm2_s, d.r0_gv, d.delta, d.eta, d.breaks_gv, d.deltas_above
+        )
+        return units.diffusion_to_internal(law)
+
+    def diffusion_spatial_factor(self):
+        """s(x) of ``diffusion.spatial`` (:mod:`galprop_py.galaxy.transport`) as a profile of
+        coords, None for ``uniform``: D(x, p) = s(x) D(p)."""
+        d = self.cfg.diffusion
+        if d.spatial == "uniform":
+            return None
+        geo = self.grid.geometry
+        model = transport.SPATIAL.get(d.spatial)
+        params = d.spatial_model_parameters()
+        zi = z_axis_index(geo)
+        context = {"z_edges": None if zi is None else self.grid.axes[zi].edges}
+        if d.spatial == "field_strength":
+            b_sun = self.field_strength_at_sun()
+            if not b_sun > 0:
+                raise ValueError(
+                    "diffusion.spatial = 'field_strength' needs a field at the Sun; "
+                    f"losses.b_field_model = {self.cfg.losses.b_field_model!r} gives {b_sun}"
+                )
+            context.update(field_strength=self.field_strength, b_sun_ug=b_sun)
+
+        def profile(coords):
+            r, z = galactic_rz(coords, geo, self.cfg.sun.r_kpc)
+            shape = np.broadcast_shapes(*[np.shape(c) for c in coords])
+            return np.broadcast_to(model(r, z, params, coords=coords, **context), shape)
+
+        profile(self.sun_coords())  # a grid the law cannot use is an error now
+        return profile
 
     def coefficients(self, species: Species) -> SpeciesCoefficients:
         cfg = self.cfg
@@ -253,13 +283,17 @@ class GalaxyModel:
             )
         elif cfg.diffusion.model == "quasilinear":
             tensor = quasilinear_diffusion.diffusion_tensor(cfg, species, p, self.field_direction())
+        spatial = self.diffusion_spatial_factor()
+        tensor.spatial_factor = spatial
         coeffs = SpeciesCoefficients(species, p, pe, diffusion=tensor)
         if cfg.wind.v0_km_s > 0 or cfg.wind.dv_dz_km_s_kpc > 0:
             coeffs.wind = self.wind
         va = units.velocity_to_internal(cfg.reacceleration.v_alfven_km_s)
         if va > 0:
+            # D_pp ~ 1 / D(x, p): the local D carries 1 / s(x)
+            inverse = None if spatial is None else (lambda coords: 1.0 / spatial(coords))
             coeffs.momentum_diffusion = SeparableField().add(
-                None, self.momentum_diffusion(species, p, pe, tensor.kappa_par, va)
+                inverse, self.momentum_diffusion(species, p, pe, tensor.kappa_par, va)
             )
         coeffs.energy_loss = self._energy_losses(species, pe)
         coeffs.catastrophic = self._catastrophic(species, p)
@@ -270,11 +304,13 @@ class GalaxyModel:
         return coeffs
 
     def momentum_diffusion(self, species, p, pe, kappa_centres, va) -> np.ndarray:
-        """D_pp [(GeV/c)^2/Myr] at the momentum edges, Seo & Ptuskin (1994):
-        D_pp D = 4 p^2 v_A^2 / (3 delta (4 - delta^2) (4 - delta)), with D the scalar law and
-        its delta, or, for quasilinear diffusion, kappa_par interpolated to the edges and
-        delta = d ln kappa_par / d ln p there (clipped to [0.05, 1.9], inside 0 < delta < 2
-        where the formula holds)."""
+        """D_pp [(GeV/c)^2/Myr] at the momentum edges where s(x) = 1 (the spatial factor
+        divides it in :meth:`coefficients`): D_pp D = w(delta) p^2 v_A^2 of
+        ``reacceleration.model`` (:func:`galprop_py.galaxy.transport.reacceleration_factor`;
+        default Seo & Ptuskin 1994, w = 4 / (3 delta (4 - delta^2) (4 - delta))), with D the
+        scalar law and its delta, or, for quasilinear diffusion, kappa_par interpolated to the
+        edges and delta = d ln kappa_par / d ln p there (clipped to [0.05, 1.9], inside
+        0 < delta < 2 where the formula holds)."""
         if self.cfg.diffusion.model != "quasilinear":
             delta = self.cfg.diffusion.delta
             d_edges = self.diffusion_law(species, pe)
@@ -283,7 +319,7 @@ class GalaxyModel:
             d_edges = np.exp(np.interp(np.log(pe), lnp, lnk))
             slope = np.gradient(lnk, lnp)
             delta = np.clip(np.interp(np.log(pe), lnp, slope), 0.05, 1.9)
-        w = 4.0 / (3.0 * delta * (4.0 - delta**2) * (4.0 - delta))
+        w = transport.reacceleration_factor(self.cfg.reacceleration.model, delta)
         return w * pe**2 * va**2 / d_edges
 
     def _energy_losses(self, species: Species, pe: np.ndarray) -> SeparableField | None:
@@ -308,7 +344,7 @@ class GalaxyModel:
 
     def _lepton_losses(self, pe: np.ndarray, to_pdot: np.ndarray) -> SeparableField | None:
         """Electron/positron losses: ionisation and bremsstrahlung on the neutral gas,
-        synchrotron in B(x)^2, inverse Compton (Klein-Nishina) on each photon field."""
+        synchrotron in B(x)^2, inverse Compton (Klein-Nishina) on the ISRF of losses.isrf_model."""
         lo = self.cfg.losses
         f_he = self.cfg.gas.f_he
         field = SeparableField()
@@ -320,11 +356,16 @@ class GalaxyModel:
         if lo.b_field_ug > 0:
             sync = energy_losses.synchrotron_loss(pe, 1.0)  # at 1 muG, scales as B^2
             field.add(self.magnetic_energy_profile, sync * to_pdot)
-        for ph in lo.photon_fields:
-            if ph.energy_density_ev_cm3 <= 0:
-                continue
-            ic = energy_losses.inverse_compton_kn_loss(pe, [ph.temperature_k], [1.0])
-            field.add(self._photon_profile(ph), ic * to_pdot)
+        from ..galaxy import radiation  # losses.isrf_model; grey_bodies: losses.photon_fields
+
+        isrf = radiation.radiation_field(
+            lo.isrf_model,
+            lo.isrf_parameters,
+            self.cfg.sun.r_kpc,
+            photon_fields=lo.photon_fields_dicts(),
+        )
+        for profile, ic in isrf.inverse_compton_terms(pe):
+            field.add(self._photon_profile(profile), ic * to_pdot)
         return field or None
 
     def _exponential_disc(self, coords, value, r_scale, z_scale):
@@ -339,21 +380,22 @@ class GalaxyModel:
         return np.broadcast_to(value * np.exp(arg), shape)
 
     def magnetic_energy_profile(self, coords):
-        """(B / muG)^2 with B = B_sun exp(-(r - r_sun)/R_B - |z|/z_B) (exponential disc, as
-        in Strong, Moskalenko & Reimer 2000, ApJ 537, 763)."""
-        lo = self.cfg.losses
-        b = self._exponential_disc(
-            coords, lo.b_field_ug, lo.b_field_scale_radius_kpc, lo.b_field_scale_height_kpc
-        )
+        """(B / muG)^2 with B of ``losses.b_field_model`` (:meth:`field_strength`; default
+        B = B_sun exp(-(r - r_sun)/R_B - |z|/z_B), the exponential disc of Strong, Moskalenko
+        & Reimer 2000, ApJ 537, 763)."""
+        b = self.field_strength(coords)
         return b * b
 
-    def _photon_profile(self, ph):
-        def profile(coords):
-            return self._exponential_disc(
-                coords, ph.energy_density_ev_cm3, ph.scale_radius_kpc, ph.scale_height_kpc
-            )
+    def _photon_profile(self, profile):
+        """One inverse-Compton term's ``profile(r, z)`` (galactocentric, from
+        :mod:`galprop_py.galaxy.radiation`) as a function of the grid coordinates."""
 
-        return profile
+        def on_grid(coords):
+            r, z = galactic_rz(coords, self.grid.geometry, self.cfg.sun.r_kpc)
+            shape = np.broadcast_shapes(*[np.shape(c) for c in coords])
+            return np.broadcast_to(profile(r, z), shape)
+
+        return on_grid
 
     def _catastrophic(self, species: Species, p: np.ndarray) -> SeparableField | None:
         """Spallation on the gas (n_H v (sigma_H + f_He sigma_He)) and radioactive decay

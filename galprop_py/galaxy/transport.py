@@ -1,0 +1,213 @@
+"""Transport laws by name: the rigidity law D(R), its spatial factor s(x) and reacceleration.
+
+D(x, R) = s(x) D(R).  The rigidity law (GALPROP's convention, Strong & Moskalenko 1998, ApJ
+509, 212) is D(R) = D0 beta^eta (R/R0)^delta with optional breaks above which the slope
+changes to ``deltas_above`` (continuous at each break): :func:`rigidity_power_law`.
+
+Spatial factor s(x) (``diffusion.spatial``, ``[diffusion.spatial_parameters]``); 1 in the
+mid-plane (or at the Sun), so that ``d0_cm2_s`` keeps its meaning there:
+
+``uniform`` (default)
+    s = 1: D the same everywhere (as before this registry).
+``exponential_z``
+    s = exp(|z| / z_d): diffusion faster away from the disc, as DRAGON's ``Exp`` profile
+    (Evoli, Gaggero, Grasso & Maccione 2008, JCAP 10, 018; ``z_d`` is their z_t).
+``two_zone``
+    s = 1 for |z| < h_in (the inner halo around the disc), s = ``ratio`` above: the two-halo
+    geometry of Tomassetti 2012 (ApJ 752, L13) with a rigidity-independent ratio
+    D_outer/D_inner (his outer zone also changes the slope delta -> delta + Delta, which is
+    not a product s(x) D(R) and is not implemented).
+``field_strength``
+    s = (max(|B(x)|, b_floor) / B_sun)^(-alpha) with |B| the strength model of
+    ``losses.b_field_model`` (:mod:`.magnetic`) and B_sun its value at the Sun.  Quasi-linear
+    theory (Jokipii 1966, ApJ 146, 480; ../shared/reference/theory.md) gives lambda_par ~
+    r_g^(2-q) L^(q-1) (B/delta B)^2 for E(k) ~ k^-q, so at fixed rigidity (r_g ~ 1/B) and fixed
+    delta B/B, D ~ B^-(2-q): alpha = 1/3 for Kolmogorov (q = 5/3, the default), 1/2 for
+    Kraichnan (q = 3/2).  ``b_floor_ug`` (a numerical floor, not from a paper) keeps D finite
+    where a model field vanishes (reversals, the far halo).
+
+Faces.  The z-dependent factors are exact on the finite-volume grid: at a cell face (a
+coordinate on one of the grid's z edges) they return the harmonic mean of s over the interval
+between the two cell centres that share the face (between the centre and the face at the
+domain boundary), ``faces = "harmonic"`` (default).  The two-point flux
+D_face (psi_{i+1} - psi_i) / h is then the exact flux of a 1D steady problem whatever D(z)
+does between the centres, also for a jump of D inside a cell; ``faces = "point"`` takes the
+value at the face (second order for smooth s, first order for a jump between faces).
+
+Reacceleration (``reacceleration.model``): D_pp D = w(delta) p^2 v_A^2 with D the local
+spatial diffusion coefficient (so D_pp ~ 1 / s(x)) and delta its rigidity slope:
+
+``seo_ptuskin1994`` (default)
+    w = 4 / (3 delta (4 - delta^2) (4 - delta)): Seo & Ptuskin 1994, ApJ 431, 705, with the
+    level of turbulence w = 1 (absorbed in v_A); GALPROP's ``diff_reacc = 1``, DRAGON's
+    ``Ptuskin94``.
+``ptuskin2003``
+    w = 1 / (delta (4 - delta^2) (4 - delta)), the same without the factor 4/3: GALPROP's
+    ``diff_reacc = 2`` (D_pp.cc, "Ptuskin 2003", after Berezinskii et al. 1990, Astrophysics of
+    Cosmic Rays, ch. 9), DRAGON's ``Ptuskin03``.  Smaller by exactly 3/4 for the same v_A.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from .registry import ModelParameters, NoParameters, Registry
+
+SPATIAL = Registry("diffusion spatial factor")
+REACCELERATION = Registry("reacceleration")
+
+
+# --- the rigidity law -------------------------------------------------------------------------
+def rigidity_power_law(rigidity, beta, d0_cm2_s, r0_gv, delta, eta, breaks_gv, deltas_above):
+    """D [cm^2/s] = d0 beta^eta (R/R0)^delta, the slope changing to ``deltas_above[k]`` above
+    ``breaks_gv[k]`` (continuous at each break)."""
+    log_d = np.log(d0_cm2_s) + delta * np.log(rigidity / r0_gv)
+    slope = delta
+    for rb, new in zip(breaks_gv, deltas_above, strict=True):
+        log_d = log_d + (new - slope) * np.log(np.maximum(rigidity / rb, 1.0))
+        slope = new
+    return beta**eta * np.exp(log_d)
+
+
+# --- spatial factors --------------------------------------------------------------------------
+Faces = Literal["harmonic", "point"]
+
+
+@SPATIAL.register("uniform", "-", NoParameters, "s = 1: D the same everywhere")
+def uniform(r, z, p):
+    return np.ones(np.broadcast_shapes(np.shape(r), np.shape(z)))
+
+
+def _face_intervals(z, z_edges):
+    """For coordinates ``z``: (on_face, a, b) with [a, b] the centre-to-centre interval of the
+    face a coordinate lies on (centre-to-boundary at the domain ends)."""
+    edges = np.asarray(z_edges, float)
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    n = centres.size
+    z = np.asarray(z, float)
+    k = np.clip(np.searchsorted(edges, z), 1, n)
+    k = np.where(np.abs(z - edges[k - 1]) < np.abs(z - edges[k]), k - 1, k)
+    on_face = np.abs(z - edges[k]) <= 1e-9 * (edges[-1] - edges[0])
+    a = np.where(k > 0, centres[np.maximum(k - 1, 0)], edges[0])
+    b = np.where(k < n, centres[np.minimum(k, n - 1)], edges[-1])
+    return on_face, a, b
+
+
+def _need_z(name, z_edges):
+    if z_edges is None:
+        raise ValueError(
+            f"diffusion.spatial = {name!r} needs a grid with a z axis (slab1d, cylindrical2d, "
+            "cartesian3d)"
+        )
+
+
+class ExponentialZParameters(ModelParameters):
+    z_d_kpc: float = Field(gt=0.0, le=1.0e3, description="e-folding height of D (z_t)")
+    faces: Faces = Field("harmonic", description="face values: harmonic means or point values")
+
+
+def _exp_integral(z, z_d):
+    """int_0^z exp(-|t| / z_d) dt (odd in z)."""
+    return np.sign(z) * z_d * -np.expm1(-np.abs(z) / z_d)
+
+
+@SPATIAL.register(
+    "exponential_z",
+    "Evoli, Gaggero, Grasso & Maccione 2008, JCAP 10, 018 (DRAGON's 'Exp' profile)",
+    ExponentialZParameters,
+    "s = exp(|z| / z_d)",
+    context=("z_edges",),
+)
+def exponential_z(r, z, p: ExponentialZParameters, z_edges=None):
+    _need_z("exponential_z", z_edges)
+    r, z = np.broadcast_arrays(np.asarray(r, float), np.asarray(z, float))
+    s = np.exp(np.abs(z) / p.z_d_kpc)
+    if p.faces == "point":
+        return s
+    on_face, a, b = _face_intervals(z, z_edges)
+    inverse_mean = (_exp_integral(b, p.z_d_kpc) - _exp_integral(a, p.z_d_kpc)) / (b - a)
+    return np.where(on_face, 1.0 / inverse_mean, s)
+
+
+class TwoZoneParameters(ModelParameters):
+    h_in_kpc: float = Field(gt=0.0, le=1.0e3, description="half-thickness of the inner zone")
+    ratio: float = Field(gt=0.0, le=1.0e6, description="D_outer / D_inner")
+    faces: Faces = Field("harmonic", description="face values: harmonic means or point values")
+
+
+@SPATIAL.register(
+    "two_zone",
+    "Tomassetti 2012, ApJ 752, L13 (two-halo model; here with a rigidity-independent ratio)",
+    TwoZoneParameters,
+    "s = 1 for |z| < h_in, ratio for |z| > h_in",
+    context=("z_edges",),
+)
+def two_zone(r, z, p: TwoZoneParameters, z_edges=None):
+    _need_z("two_zone", z_edges)
+    r, z = np.broadcast_arrays(np.asarray(r, float), np.asarray(z, float))
+    h = p.h_in_kpc
+    s = np.where(np.abs(z) <= h, 1.0, p.ratio)
+    if p.faces == "point":
+        return s
+    on_face, a, b = _face_intervals(z, z_edges)
+    inner = np.clip(np.minimum(b, h) - np.maximum(a, -h), 0.0, None)
+    inverse_mean = (inner + (b - a - inner) / p.ratio) / (b - a)
+    return np.where(on_face, 1.0 / inverse_mean, s)
+
+
+class FieldStrengthParameters(ModelParameters):
+    alpha: float = Field(
+        1.0 / 3.0, ge=0.0, le=2.0, description="D ~ B^-alpha; 2 - q: 1/3 Kolmogorov"
+    )
+    b_floor_ug: float = Field(0.1, gt=0.0, le=1.0e3, description="|B| below this counts as it")
+
+
+@SPATIAL.register(
+    "field_strength",
+    "Jokipii 1966, ApJ 146, 480 (quasi-linear lambda ~ r_g^(2-q) at fixed delta B / B)",
+    FieldStrengthParameters,
+    "s = (max(|B|, b_floor) / B_sun)^-alpha, |B| of losses.b_field_model",
+    context=("coords", "field_strength", "b_sun_ug"),
+)
+def field_strength(
+    r, z, p: FieldStrengthParameters, coords=None, field_strength=None, b_sun_ug=None
+):
+    if field_strength is None or b_sun_ug is None:
+        raise ValueError("diffusion.spatial = 'field_strength' needs a field strength model")
+    b = np.maximum(np.asarray(field_strength(coords), float), p.b_floor_ug)
+    return (b / max(b_sun_ug, p.b_floor_ug)) ** (-p.alpha)
+
+
+# --- reacceleration ---------------------------------------------------------------------------
+@REACCELERATION.register(
+    "seo_ptuskin1994",
+    "Seo & Ptuskin 1994, ApJ 431, 705 (w = 1); GALPROP diff_reacc = 1",
+    NoParameters,
+    "D_pp D = 4 p^2 v_A^2 / (3 delta (4 - delta^2) (4 - delta))",
+)
+def seo_ptuskin1994(delta, p=None):
+    return 4.0 / (3.0 * delta * (4.0 - delta**2) * (4.0 - delta))
+
+
+@REACCELERATION.register(
+    "ptuskin2003",
+    "GALPROP diff_reacc = 2 (D_pp.cc, 'Ptuskin 2003', after Berezinskii et al. 1990); "
+    "DRAGON 'Ptuskin03'",
+    NoParameters,
+    "D_pp D = p^2 v_A^2 / (delta (4 - delta^2) (4 - delta)): Seo & Ptuskin without the 4/3",
+)
+def ptuskin2003(delta, p=None):
+    return 1.0 / (delta * (4.0 - delta**2) * (4.0 - delta))
+
+
+def reacceleration_factor(name: str, delta):
+    """w(delta) of reacceleration model ``name``: D_pp D = w p^2 v_A^2 (``delta`` a number or
+    an array over momentum)."""
+    return REACCELERATION.get(name).function(delta)
+
+
+SPATIAL_NAMES = SPATIAL.names()
+REACCELERATION_NAMES = REACCELERATION.names()
