@@ -51,6 +51,7 @@ class RunResult:
     normalisation: float = 1.0
     elements: dict = field(default_factory=dict)
     ratios: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)  # steady: StageTimes per species
     t_myr: float | None = None
     output_file: Path | None = None
 
@@ -154,7 +155,9 @@ def run(
         def make_transport(sp):
             return SpeciesTransport(decomp, model.coefficients(sp), _operators(cfg))
 
-        responses, result.solve_info = solve_network(model, decomp, make_transport, comm)
+        responses, result.solve_info = solve_network(
+            model, decomp, make_transport, comm, timings=result.timings
+        )
         result.states, result.sun_spectra, result.normalisation = normalise(
             cfg, model, decomp, responses
         )

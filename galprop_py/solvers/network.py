@@ -17,6 +17,7 @@ modulated (TOA) flux of the group's reference species summed over all groups' re
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from mpi4py import MPI
@@ -43,25 +44,54 @@ def source_group(model, name: str) -> str:
     return name if block is not None and block.normalize_to is not None else GLOBAL
 
 
-def solve_network(model, decomp, make_transport, comm) -> tuple[dict, dict]:
-    """Responses ``{species: {group: rank-local density}}`` and solve information per species.
+@dataclass
+class StageTimes:
+    """Wall times [s] of one species' steady solve (summed over its source groups)."""
+
+    coefficients_s: float = 0.0
+    assembly_s: float = 0.0
+    setup_s: float = 0.0
+    solve_s: float = 0.0
+    iterations: int = 0
+    groups: int = 0
+
+
+def solve_network(model, decomp, make_transport, comm, timings=None) -> tuple[dict, dict]:
+    """Responses ``{species: {group: rank-local density}}`` and solve information per species;
+    ``timings`` (a dict) receives a :class:`StageTimes` per species.
 
     ``make_transport(species)`` builds a species' :class:`SpeciesTransport`; it is destroyed
     once its component of the network is solved, so memory does not grow with the number of
     species."""
     mpi = comm.tompi4py()
-    solver = steady_solver(comm)
+    solver = steady_solver(comm, decomp)
     responses: dict[str, dict[str, np.ndarray]] = {}
     solve_info: dict = {}
     by_name = {s.name: s for s in model.species}
     try:
         for group in model.network.groups:
-            transports = {n: make_transport(by_name[n]) for n in group}
+            transports = {}
+            for n in group:
+                t0 = time.perf_counter()
+                transports[n] = make_transport(by_name[n])
+                t1 = time.perf_counter()
+                transports[n].matrix()
+                stage = StageTimes(coefficients_s=t1 - t0, assembly_s=time.perf_counter() - t1)
+                if timings is not None:
+                    timings[n] = stage
             cyclic = len(group) > 1
             for sweep in range(MAX_SWEEPS if cyclic else 1):
                 change = 0.0
                 for name in group:
                     new = _solve_species(model, decomp, transports[name], solver, responses)
+                    if timings is not None:
+                        st = timings[name]
+                        for inf in new["__infos__"]:
+                            st.setup_s += inf.setup_s
+                            st.solve_s += inf.solve_s
+                            st.iterations += inf.iterations
+                        st.groups = len(new["__infos__"])
+                    new.pop("__infos__")
                     for g, arr in new.items():
                         old = responses.get(name, {}).get(g)
                         if old is not None:
@@ -94,7 +124,7 @@ def _solve_species(model, decomp, transport, solver, responses) -> dict:
     groups = {own} if has_source else set()
     for parent in model.network.parents(sp.name):
         groups.update(responses.get(parent, {}))
-    out: dict = {}
+    out: dict = {"__infos__": []}
     iterations, t0, last = 0, time.perf_counter(), None
     for g in sorted(groups):
         parents = {p: r[g] for p, r in responses.items() if g in r}
@@ -105,11 +135,12 @@ def _solve_species(model, decomp, transport, solver, responses) -> dict:
         out[g] = decomp.local_array(x).copy()
         x.destroy()
         iterations += last.iterations
+        out["__infos__"].append(last)
     if last is None:  # nothing reaches it: zero
         out[own] = np.zeros(decomp.box.c_shape + (decomp.dof,))
     else:
         info(
-            f"  {sp.name:>10s}: {iterations} iterations ({len(out)} source group(s)), relative "
+            f"  {sp.name:>10s}: {iterations} iterations ({len(out) - 1} source group(s)), relative "
             f"residual {last.relative_residual:.2e}, {time.perf_counter() - t0:.2f} s"
         )
     out["__info__"] = last

@@ -45,6 +45,8 @@ class SolveInfo:
     rhs_norm: float
     reason: str
     reason_code: int = 0
+    setup_s: float = 0.0  # preconditioner set-up (wall time)
+    solve_s: float = 0.0  # Krylov iterations (wall time)
 
     @property
     def relative_residual(self) -> float:
@@ -61,11 +63,16 @@ def set_default_options(prefix: str, defaults: dict) -> None:
 class LinearSolver:
     """A KSP with options prefix ``prefix`` (e.g. ``"steady_"``)."""
 
-    def __init__(self, comm, prefix: str, defaults: dict | None = None):
+    def __init__(self, comm, prefix: str, defaults: dict | None = None, dm=None):
         self.prefix = prefix
         opt = DEFAULT_OPTIONS | (defaults or {})
         self.ksp = PETSc.KSP().create(comm=comm)
         self.ksp.setOptionsPrefix(prefix)
+        if dm is not None:
+            # geometric multigrid (-<prefix>pc_type mg) coarsens the DMDA; the operators
+            # themselves always come from the assembled matrices
+            self.ksp.setDM(dm)
+            self.ksp.setDMActive(PETSc.KSP.DMActive.ALL, False)
         self.ksp.setType(opt["ksp_type"])
         self.ksp.getPC().setType(opt["pc_type"])
         self.ksp.setTolerances(
