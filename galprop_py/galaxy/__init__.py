@@ -38,8 +38,28 @@ reference and parameters.  The tests (``tests/test_galaxy_ingredients.py``) chec
 against a value or property printed in its paper.
 """
 
-from . import gas, registry, sources, tables
+from . import gas, magnetic, radiation, registry, sources, tables, transport
 from .gas import H2, HI, HII
+from .magnetic import DIRECTION, STRENGTH
+from .radiation import ISRF
 from .sources import SOURCES
+from .transport import REACCELERATION, SPATIAL
 
-__all__ = ["H2", "HI", "HII", "SOURCES", "gas", "registry", "sources", "tables"]
+__all__ = [
+    "DIRECTION",
+    "H2",
+    "HI",
+    "HII",
+    "ISRF",
+    "REACCELERATION",
+    "SOURCES",
+    "SPATIAL",
+    "STRENGTH",
+    "gas",
+    "magnetic",
+    "radiation",
+    "registry",
+    "sources",
+    "tables",
+    "transport",
+]
