@@ -124,6 +124,7 @@ def _solve_species(model, decomp, transport, solver, responses) -> dict:
     groups = {own} if has_source else set()
     for parent in model.network.parents(sp.name):
         groups.update(responses.get(parent, {}))
+    solver.reset()  # a new operator: its own preconditioner
     out: dict = {"__infos__": []}
     iterations, t0, last = 0, time.perf_counter(), None
     for g in sorted(groups):

@@ -75,6 +75,8 @@ class LinearSolver:
             self.ksp.setDMActive(PETSc.KSP.DMActive.ALL, False)
         self.ksp.setType(opt["ksp_type"])
         self.ksp.getPC().setType(opt["pc_type"])
+        if "pc_mg_levels" in opt and opt["pc_type"] == "mg":
+            self.ksp.getPC().setMGLevels(int(opt["pc_mg_levels"]))
         self.ksp.setTolerances(
             rtol=float(opt["ksp_rtol"]),
             atol=float(opt["ksp_atol"]),
@@ -90,6 +92,12 @@ class LinearSolver:
                 f"check -{prefix}ksp_type / -{prefix}pc_type (a type this PETSc build lacks, "
                 "e.g. hypre, or a misspelt one)"
             ) from None
+
+    def reset(self) -> None:
+        """Forget the preconditioner (keeps the options): call it before an operator with
+        another sparsity pattern, since multigrid reuses its symbolic coarse operators."""
+        self.ksp.reset()
+        self.ksp.setFromOptions()
 
     def set_operator(self, mat: PETSc.Mat) -> None:
         self.ksp.setOperators(mat)
@@ -110,11 +118,15 @@ class LinearSolver:
                 "iterations; repeating with left preconditioning"
             )
             x0.copy(x)
+            ksp_type = self.ksp.getType()
+            if ksp_type == "fgmres":  # right preconditioning only: retry as GMRES
+                self.ksp.setType("gmres")
             self.ksp.setNormType(PETSc.KSP.NormType.PRECONDITIONED)
             self.ksp.setPCSide(PETSc.PC.Side.LEFT)
             try:
                 info = self._solve_once(rhs, x, what)
             finally:
+                self.ksp.setType(ksp_type)
                 self.ksp.setNormType(PETSc.KSP.NormType.UNPRECONDITIONED)
                 self.ksp.setPCSide(PETSc.PC.Side.RIGHT)
         x0.destroy()
