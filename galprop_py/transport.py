@@ -47,7 +47,9 @@ class SpeciesTransport:
             (no coefficient for them) are skipped.
     """
 
-    def __init__(self, decomp: Decomposition, coeffs: SpeciesCoefficients, operators=None):
+    def __init__(
+        self, decomp: Decomposition, coeffs: SpeciesCoefficients, operators=None, pool=None
+    ):
         if coeffs.p.size != decomp.dof:
             raise ValueError(
                 f"species {coeffs.species.name}: {coeffs.p.size} momenta but the grid has "
@@ -58,6 +60,7 @@ class SpeciesTransport:
         self.operators = [op for op in (operators or default_operators()) if op.is_active(coeffs)]
         self._system: StencilSystem | None = None
         self._mat: PETSc.Mat | None = None
+        self._pool = pool  # a MatrixPool: the matrix is shared, refilled for this species
 
     @property
     def species(self):
@@ -78,7 +81,10 @@ class SpeciesTransport:
         if self._mat is None:
             ev = log_event("matrix")
             ev.begin()
-            self._mat = self.system().to_petsc()
+            if self._pool is not None:
+                self._mat = self._pool.matrix(self.system())
+            else:
+                self._mat = self.system().to_petsc()
             ev.end()
         return self._mat
 
@@ -97,6 +103,7 @@ class SpeciesTransport:
         return base
 
     def destroy(self) -> None:
-        if self._mat is not None:
+        if self._mat is not None and self._pool is None:
             self._mat.destroy()
-            self._mat = None
+        self._mat = None
+        self._system = None

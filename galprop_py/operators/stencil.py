@@ -94,22 +94,28 @@ class StencilSystem:
         return out
 
     # --- PETSc ------------------------------------------------------------------------------------
-    def _slots(self):
-        """(column, value) arrays per stencil slot, flattened over the owned rows."""
+    def pattern_key(self) -> tuple:
+        """What fixes the sparsity pattern with explicit zeros kept (:class:`MatrixPool`)."""
+        return (tuple(sorted(self.spatial)), tuple(sorted(self.p_band)))
+
+    def _slots(self, keep_zeros: bool = False):
+        """(column, value) arrays per stencil slot, flattened over the owned rows; with
+        ``keep_zeros`` every slot and every in-domain neighbour is kept (a fixed pattern)."""
         dec = self.decomp
         npts = dec.dof
         k = np.arange(npts, dtype=np.int64)
         own = dec.neighbour_blocks((0,) * dec.grid.dim)[..., None] * npts
         yield (own + k).reshape(-1), self.diag.reshape(-1)
-        for off, vals in self.spatial.items():
-            if not np.any(vals):
+        for off, vals in sorted(self.spatial.items()):
+            if not keep_zeros and not np.any(vals):
                 continue
             blocks = dec.neighbour_blocks(off)[..., None]
             cols = np.where(blocks >= 0, blocks * npts + k, -1)
-            cols = np.where(vals != 0.0, cols, -1)
-            yield cols.reshape(-1), vals.reshape(-1)
-        for d, vals in self.p_band.items():
-            if not np.any(vals):
+            if not keep_zeros:
+                cols = np.where(vals != 0.0, cols, -1)
+            yield np.broadcast_to(cols, self.shape).reshape(-1), vals.reshape(-1)
+        for d, vals in sorted(self.p_band.items()):
+            if not keep_zeros and not np.any(vals):
                 continue
             valid = (k + d >= 0) & (k + d < npts)
             cols = np.broadcast_to(np.where(valid, own + k + d, -1), self.shape)
@@ -140,6 +146,57 @@ class StencilSystem:
         )
         mat.assemble()
         return mat
+
+
+class MatrixPool:
+    """One PETSc matrix refilled for every system of the same stencil shape.
+
+    Species of a run share the grid and the stencil's slots, so with explicit zeros kept
+    their matrices have the same sparsity pattern: the matrix is allocated once and only its
+    values change, which lets PETSc keep the symbolic parts of a preconditioner (ILU
+    fill, multigrid coarse operators) and keeps memory independent of the species count.
+    A system with another slot set gets a new matrix."""
+
+    def __init__(self, decomp: Decomposition):
+        self.decomp = decomp
+        self.mat: PETSc.Mat | None = None
+        self._key = None
+        self._indptr = self._col_idx = self._src = None
+        self.refills = 0
+
+    def matrix(self, system: StencilSystem) -> PETSc.Mat:
+        slots = list(system._slots(keep_zeros=True))
+        vals = np.stack([v for _, v in slots]).astype(PETSc.ScalarType, copy=False)
+        key = system.pattern_key()
+        if key != self._key:
+            cols = np.stack([c for c, _ in slots])
+            nrows = cols.shape[1]
+            indptr = np.empty(nrows + 1, dtype=PETSc.IntType)
+            col_idx = np.empty(cols.size, dtype=PETSc.IntType)
+            where = np.empty(cols.size, dtype=PETSc.ScalarType)
+            position = np.arange(cols.size, dtype=PETSc.ScalarType).reshape(cols.shape)
+            nnz = compress_rows(cols, position, indptr, col_idx, where)
+            self._indptr, self._col_idx = indptr, col_idx[:nnz].copy()
+            self._src = where[:nnz].astype(np.int64)
+            self.destroy()
+            nglobal = self.decomp.grid_unknowns
+            self.mat = PETSc.Mat().createAIJ(
+                size=((nrows, nglobal), (nrows, nglobal)),
+                csr=(self._indptr, self._col_idx, vals.reshape(-1)[self._src]),
+                comm=self.decomp.comm,
+            )
+            self._key = key
+        else:
+            self.mat.setValuesCSR(self._indptr, self._col_idx, vals.reshape(-1)[self._src])
+            self.refills += 1
+        self.mat.assemble()
+        return self.mat
+
+    def destroy(self) -> None:
+        if self.mat is not None:
+            self.mat.destroy()
+            self.mat = None
+            self._key = None
 
 
 @njit(cache=True)

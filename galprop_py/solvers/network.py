@@ -24,6 +24,7 @@ from mpi4py import MPI
 
 from ..diagnostics import value_at_point
 from ..messages import info, warn
+from ..operators.stencil import MatrixPool
 from ..spectra import flux_at, flux_from_density, species_spectrum
 from .steady import solve_steady, steady_solver
 
@@ -60,11 +61,13 @@ def solve_network(model, decomp, make_transport, comm, timings=None) -> tuple[di
     """Responses ``{species: {group: rank-local density}}`` and solve information per species;
     ``timings`` (a dict) receives a :class:`StageTimes` per species.
 
-    ``make_transport(species)`` builds a species' :class:`SpeciesTransport`; it is destroyed
-    once its component of the network is solved, so memory does not grow with the number of
-    species."""
+    ``make_transport(species, pool)`` builds a species' :class:`SpeciesTransport` whose
+    matrix comes from ``pool`` (a :class:`~galprop_py.operators.stencil.MatrixPool`, or None
+    for a matrix of its own); it is destroyed once its component of the network is solved,
+    so memory does not grow with the number of species."""
     mpi = comm.tompi4py()
     solver = steady_solver(comm, decomp)
+    pool = MatrixPool(decomp)
     responses: dict[str, dict[str, np.ndarray]] = {}
     solve_info: dict = {}
     by_name = {s.name: s for s in model.species}
@@ -73,7 +76,8 @@ def solve_network(model, decomp, make_transport, comm, timings=None) -> tuple[di
             transports = {}
             for n in group:
                 t0 = time.perf_counter()
-                transports[n] = make_transport(by_name[n])
+                # one shared, refilled matrix, except in a cycle (its members alternate)
+                transports[n] = make_transport(by_name[n], None if len(group) > 1 else pool)
                 t1 = time.perf_counter()
                 transports[n].matrix()
                 stage = StageTimes(coefficients_s=t1 - t0, assembly_s=time.perf_counter() - t1)
@@ -114,6 +118,7 @@ def solve_network(model, decomp, make_transport, comm, timings=None) -> tuple[di
                 tr.destroy()
     finally:
         solver.destroy()
+        pool.destroy()
     return responses, solve_info
 
 
@@ -124,7 +129,6 @@ def _solve_species(model, decomp, transport, solver, responses) -> dict:
     groups = {own} if has_source else set()
     for parent in model.network.parents(sp.name):
         groups.update(responses.get(parent, {}))
-    solver.reset()  # a new operator: its own preconditioner
     out: dict = {"__infos__": []}
     iterations, t0, last = 0, time.perf_counter(), None
     for g in sorted(groups):

@@ -65,6 +65,7 @@ class LinearSolver:
 
     def __init__(self, comm, prefix: str, defaults: dict | None = None, dm=None):
         self.prefix = prefix
+        self._mat = None
         opt = DEFAULT_OPTIONS | (defaults or {})
         self.ksp = PETSc.KSP().create(comm=comm)
         self.ksp.setOptionsPrefix(prefix)
@@ -100,6 +101,12 @@ class LinearSolver:
         self.ksp.setFromOptions()
 
     def set_operator(self, mat: PETSc.Mat) -> None:
+        """Use ``mat``; another matrix object than the last gets a fresh preconditioner, the
+        same (refilled) one keeps its symbolic set-up (:class:`~galprop_py.operators.stencil.
+        MatrixPool`)."""
+        if self._mat is not None and mat is not self._mat:
+            self.reset()
+        self._mat = mat
         self.ksp.setOperators(mat)
         self.ksp.setUp()
 
