@@ -152,8 +152,8 @@ def run(
     transports = {}
     if cfg.run.mode == "steady":
 
-        def make_transport(sp):
-            return SpeciesTransport(decomp, model.coefficients(sp), _operators(cfg))
+        def make_transport(sp, pool):
+            return SpeciesTransport(decomp, model.coefficients(sp), _operators(cfg), pool=pool)
 
         responses, result.solve_info = solve_network(
             model, decomp, make_transport, comm, timings=result.timings
