@@ -73,7 +73,7 @@ def main() -> None:
     tr = SpeciesTransport(decomp, coeffs, _operators(cfg))
     tr.matrix()
     t2 = stamp()
-    solver = steady_solver(comm)
+    solver = steady_solver(comm, decomp)  # what runs use: multigrid where the grid allows
     x, info = solve_steady(tr, solver)
     t3 = stamp()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
