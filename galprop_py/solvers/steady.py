@@ -49,6 +49,21 @@ MULTIGRID_OPTIONS = {
 }
 
 
+def _coarsenable(da, levels: int) -> int:
+    """How many of ``levels`` the DMDA's partition allows: PETSc refuses a coarse grid with
+    too few cells for the ranks along an axis (a 17-cell slab on 4 ranks stops at 5 cells)."""
+    made, cur = [], da
+    try:
+        while len(made) + 1 < levels:
+            cur = cur.coarsen()
+            made.append(cur)
+    except PETSc.Error:
+        pass
+    for c in made:
+        c.destroy()
+    return len(made) + 1
+
+
 def steady_solver(comm, decomp=None) -> LinearSolver:
     """The steady-state KSP (prefix ``steady_``), stopped when the true (unpreconditioned)
     residual of the momentum-scaled system falls by 1e-6.
@@ -65,7 +80,7 @@ def steady_solver(comm, decomp=None) -> LinearSolver:
     defaults = {"ksp_rtol": 1e-6, "ksp_norm_type": "unpreconditioned"}
     if decomp is None:
         return LinearSolver(comm, "steady_", defaults)
-    levels = multigrid_levels(decomp.grid.shape)
+    levels = _coarsenable(decomp.da, multigrid_levels(decomp.grid.shape))
     if levels >= 3 and decomp.grid.dim <= 2:
         # grid-independent defaults only in the options database (they persist)
         set_default_options("steady_", MULTIGRID_OPTIONS)
