@@ -14,11 +14,23 @@ a file) is ``galprop_py/models/milky_way.toml``, whose fitted values differ from
 
 from __future__ import annotations
 
+import math
+import types
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
 import tomllib
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from .galaxy import gas as gas_models
 from .galaxy import magnetic as magnetic_models
@@ -31,14 +43,71 @@ class ConfigError(ValueError):
     """Invalid configuration; the message is one line for the user."""
 
 
+def _bool_for_number(value, annotation) -> bool:
+    """Whether ``value`` holds a boolean where ``annotation`` wants a number (pydantic would
+    take ``true`` as 1.0); containers are checked item by item."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in args if a is not type(None)]
+        if isinstance(value, bool) and any(a is bool or a is Any for a in options):
+            return False
+        return any(_bool_for_number(value, a) for a in options)
+    if isinstance(value, bool):
+        return annotation in (float, int)
+    if isinstance(value, list | tuple) and origin in (list, tuple) and args:
+        if origin is tuple and len(args) == len(value) and Ellipsis not in args:
+            return any(_bool_for_number(v, a) for v, a in zip(value, args, strict=True))
+        return any(_bool_for_number(v, args[0]) for v in value)
+    if isinstance(value, dict) and origin is dict and len(args) == 2:
+        return any(_bool_for_number(v, args[1]) for v in value.values())
+    return False
+
+
 class Block(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    """A config block: unknown keys, infinite or NaN values and booleans where a number is
+    expected are errors."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, value, info: ValidationInfo):
+        field = cls.model_fields.get(info.field_name)
+        if field is not None and _bool_for_number(value, field.annotation):
+            raise PydanticCustomError("bool_not_number", "expected a number, not a boolean")
+        return value
+
+    def _changed(self, name: str) -> bool:
+        """Whether key ``name`` was given with a value other than its default."""
+        if name not in self.model_fields_set:
+            return False
+        field = type(self).model_fields[name]
+        default = field.get_default(call_default_factory=True)
+        return getattr(self, name) != default
 
 
 class RunBlock(Block):
     name: str = "galprop"
     mode: Literal["steady", "transient"] = "steady"
     output_dir: str = "output"
+
+
+#: the axes and keys of each geometry (other grid keys do not apply)
+GRID_AXES = {
+    "slab1d": ("z",),
+    "spherical1d": ("r",),
+    "cylindrical2d": ("r", "z"),
+    "cartesian3d": ("x", "y", "z"),
+}
+GRID_KEYS = {
+    "slab1d": ("z_max_kpc", "n_z", "z_refinement", "boundaries"),
+    "spherical1d": ("r_max_kpc", "n_r", "boundaries"),
+    "cylindrical2d": ("r_max_kpc", "n_r", "z_max_kpc", "n_z", "z_refinement", "boundaries"),
+    "cartesian3d": (
+        "x_max_kpc", "n_x", "y_max_kpc", "n_y", "z_max_kpc", "n_z", "z_refinement", "boundaries",
+    ),
+}  # fmt: skip
 
 
 class GridBlock(Block):
@@ -60,12 +129,31 @@ class GridBlock(Block):
         "disc); 1 = uniform",
     )
 
+    def inapplicable_keys(self) -> list[str]:
+        """Keys given (with other than their default values) that this geometry does not
+        use, e.g. ``grid.n_r`` of a slab: a warning at the start of a run."""
+        keys = GRID_KEYS[self.geometry]
+        return [
+            f"grid.{name} = {getattr(self, name)!r} does not apply to grid.geometry = "
+            f"{self.geometry!r} (ignored; its keys: {', '.join(keys)})"
+            for name in type(self).model_fields
+            if name not in keys and name != "geometry" and self._changed(name)
+        ]
+
     @model_validator(mode="after")
     def _check_boundaries(self):
         allowed = {f"{a}_{s}" for a in "xyzr" for s in ("min", "max")}
         for key in self.boundaries:
             if key not in allowed:
                 raise ValueError(f"grid.boundaries key {key!r} not allowed; use {sorted(allowed)}")
+        faces = [f"{a}_{s}" for a in GRID_AXES[self.geometry] for s in ("min", "max")]
+        faces = [f for f in faces if f != "r_min"]  # r = 0 is the symmetry axis
+        for key in self.boundaries:
+            if key not in faces:
+                raise ValueError(
+                    f"grid.boundaries key {key!r} does not apply to grid.geometry = "
+                    f"{self.geometry!r} (its faces: {', '.join(faces)}; r = 0 is an axis)"
+                )
         return self
 
 
@@ -429,6 +517,22 @@ class SourceBlock(Block):
         )
         return self
 
+    @model_validator(mode="after")
+    def _check_time_window(self):
+        if self.time_profile == "window" and not self.t_on_myr < self.t_off_myr:
+            raise ValueError(
+                f"source.t_on_myr = {self.t_on_myr:g} is not before source.t_off_myr = "
+                f"{self.t_off_myr:g}: the window would never be on"
+            )
+        uses = {"window": ("t_on_myr", "t_off_myr"), "burst": ("burst_duration_myr",)}
+        for key in ("t_on_myr", "t_off_myr", "burst_duration_myr"):
+            if key not in uses.get(self.time_profile, ()) and self._changed(key):
+                raise ValueError(
+                    f"source.{key} = {getattr(self, key):g} does not apply to "
+                    f"source.time_profile = {self.time_profile!r}"
+                )
+        return self
+
 
 class NormalizationBlock(Block):
     species: str = "H1"
@@ -459,7 +563,7 @@ class TimeBlock(Block):
 
 
 class OutputBlock(Block):
-    file: str = "result.h5"
+    file: str = Field("result.h5", min_length=1, description="result file in run.output_dir")
     plot: bool = True
     checkpoint_every_myr: float | None = Field(None, gt=0)
     checkpoint_wall_s: float | None = Field(None, gt=0)
@@ -532,6 +636,10 @@ class CrossSectionsBlock(Block):
     )
 
 
+# [fit] subclasses Block: imported once Block exists (galprop_py/fit/config.py)
+from .fit.config import FitBlock  # noqa: E402
+
+
 class Config(Block):
     run: RunBlock = Field(default_factory=RunBlock)
     grid: GridBlock = Field(default_factory=GridBlock)
@@ -553,6 +661,43 @@ class Config(Block):
     output: OutputBlock = Field(default_factory=OutputBlock)
     network: NetworkBlock | None = None
     cross_sections: CrossSectionsBlock = Field(default_factory=CrossSectionsBlock)
+    fit: FitBlock | None = None
+
+    @model_validator(mode="after")
+    def _check_run(self):
+        """Checks across blocks: species, the Sun inside the grid, time profiles."""
+        if not self.species and self.network is None:
+            raise ValueError(
+                "species = []: a run needs at least one [[species]] (or a [network] block)"
+            )
+        names = [b.name for b in self.species]
+        norm = self.normalization
+        if self.network is None and norm.enabled and names and norm.species not in names:
+            raise ValueError(
+                f"normalization.species = {norm.species!r} is not among the species "
+                f"({', '.join(names)}); name one of them or set normalization.enabled = false"
+            )
+        g, sun = self.grid, self.sun
+        outside = []
+        if g.geometry in ("slab1d", "cylindrical2d", "cartesian3d") and abs(sun.z_kpc) > (
+            g.z_max_kpc
+        ):
+            outside.append(f"sun.z_kpc = {sun.z_kpc:g} (grid.z_max_kpc = {g.z_max_kpc:g})")
+        if g.geometry in ("spherical1d", "cylindrical2d") and sun.r_kpc > g.r_max_kpc:
+            outside.append(f"sun.r_kpc = {sun.r_kpc:g} (grid.r_max_kpc = {g.r_max_kpc:g})")
+        if g.geometry == "cartesian3d" and sun.r_kpc > g.x_max_kpc:
+            outside.append(
+                f"sun.r_kpc = {sun.r_kpc:g} (the Sun is at x = r, y = 0; grid.x_max_kpc = "
+                f"{g.x_max_kpc:g})"
+            )
+        if outside:
+            raise ValueError(f"the Sun is outside the grid: {'; '.join(outside)}")
+        if self.run.mode == "steady" and self.source.time_profile != "constant":
+            raise ValueError(
+                f"source.time_profile = {self.source.time_profile!r} needs run.mode = "
+                "'transient' (a steady state has a constant source)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _unique_species(self):
@@ -585,15 +730,48 @@ def _format_error(err: ValidationError, data: dict) -> str:
     if first["type"] == "value_error":
         # a check across several keys of a block: its message names the keys itself
         msg = msg.removeprefix("Value error, ")
-        return f"config block {loc or '(top level)'}: {msg}"
+        return " ".join((f"config block {loc}: {msg}" if loc else f"config: {msg}").split())
     if first["type"] == "extra_forbidden":
         msg = "unknown key"
     elif first["type"] == "literal_error":
         msg = "allowed: " + first["ctx"]["expected"]
-    return f"config key {loc} = {value!r}: {msg}"
+    elif first["type"] == "finite_number":
+        msg = "must be a finite number (inf and nan are not allowed)"
+    return " ".join(f"config key {loc} = {_show(value)}: {msg}".split())
+
+
+def _show(value) -> str:
+    """A config value as the user wrote it (TOML spelling for booleans)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return repr(value)
+
+
+def _non_finite(node, prefix: str = "") -> str | None:
+    """The dotted key of the first infinite or NaN number in raw config data, or None."""
+    if isinstance(node, float) and not math.isfinite(node):
+        return prefix
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    for k, v in items:
+        found = _non_finite(v, f"{prefix}.{k}" if prefix else str(k))
+        if found is not None:
+            return found
+    return None
 
 
 def _parse_value(text: str):
+    """An override's value as TOML (``1e28``, ``true``, ``[2.2, 2.4]``, ``"x"``), else the text
+    itself as a string."""
+    if "\n" in text or "\r" in text:
+        return text
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
@@ -601,23 +779,62 @@ def _parse_value(text: str):
 
 
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
-    """Apply ``block.key=value`` strings (values parsed as TOML, else kept as strings)."""
+    """Apply ``block.key=value`` strings (values parsed as TOML, else kept as strings); list
+    entries are addressed by index (``species.0.abundance=0.9``).  A malformed override is a
+    :class:`ConfigError` naming it."""
     for item in overrides:
         if "=" not in item:
             raise ConfigError(f"override {item!r}: expected block.key=value")
         key, text = item.split("=", 1)
-        parts = key.strip().split(".")
+        parts = [p.strip() for p in key.strip().split(".")]
+        if not key.strip() or any(not p for p in parts):
+            raise ConfigError(f"override {item!r}: expected block.key=value (an empty key)")
         node = data
+        path = []
         for part in parts[:-1]:
+            path.append(part)
+            where = ".".join(path)
             if isinstance(node, list):
+                if not part.isdigit() or int(part) >= len(node):
+                    raise ConfigError(
+                        f"override {item!r}: {'.'.join(path[:-1])} has {len(node)} entries, "
+                        f"addressed as 0..{len(node) - 1}, not {part!r}"
+                    )
                 node = node[int(part)]
-            else:
+            elif isinstance(node, dict):
                 node = node.setdefault(part, {})
-        node[parts[-1]] = _parse_value(text.strip())
+            else:
+                break
+            if not isinstance(node, dict | list):
+                raise ConfigError(
+                    f"override {item!r}: config key {where} = {_show(node)} is a value, not a "
+                    "block with keys"
+                )
+        last = parts[-1]
+        if isinstance(node, list):
+            if not last.isdigit() or int(last) >= len(node):
+                raise ConfigError(
+                    f"override {item!r}: {'.'.join(parts[:-1])} has {len(node)} entries, "
+                    f"addressed as 0..{len(node) - 1}, not {last!r}"
+                )
+            node[int(last)] = _parse_value(text.strip())
+        else:
+            node[last] = _parse_value(text.strip())
     return data
 
 
 def config_from_dict(data: dict) -> Config:
+    """Validate raw config data; any problem is a :class:`ConfigError` of one line."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"config must be a table of blocks, not {type(data).__name__}")
+    key = _non_finite(data)
+    if key is not None:
+        value = data
+        for part in key.split("."):
+            value = value[int(part)] if isinstance(value, list) else value[part]
+        raise ConfigError(
+            f"config key {key} = {value!r}: must be a finite number (inf and nan are not allowed)"
+        )
     try:
         return Config.model_validate(data)
     except ValidationError as err:
@@ -636,10 +853,24 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     ``block.key=value`` overrides; list entries are addressed by index
     (``species.0.abundance=0.9``)."""
     path = Path(path) if path is not None else default_model_path()
+    label = f"config file {str(path)!r}"
+    if path.is_dir():
+        raise ConfigError(f"{label} is a directory, not a TOML file")
     if not path.is_file():
-        raise ConfigError(f"config file {str(path)!r} not found")
+        raise ConfigError(f"{label} not found")
     try:
-        data = tomllib.loads(path.read_text())
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{label} cannot be read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{label} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+            "TOML files are UTF-8"
+        ) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+        raise ConfigError(" ".join(f"{label} is not valid TOML: {exc}".split())) from None
     return config_from_dict(apply_overrides(data, overrides or []))

@@ -12,5 +12,11 @@ def info(msg: str) -> None:
         print(f"[galprop-py] {msg}", flush=True)
 
 
+def notice(msg: str) -> None:
+    """A warning about the run as a whole (the same on every rank): from rank 0 only."""
+    if MPI.COMM_WORLD.rank == 0:
+        print(f"[galprop-py] warning: {msg}", file=sys.stderr, flush=True)
+
+
 def warn(msg: str) -> None:
     print(f"[galprop-py] warning (rank {MPI.COMM_WORLD.rank}): {msg}", file=sys.stderr, flush=True)

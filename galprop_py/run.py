@@ -19,13 +19,22 @@ import numpy as np
 from mpi4py import MPI
 from petsc4py import PETSc
 
-from . import __version__, units
+from . import __version__, checks, units
 from .config import Config
 from .decomposition import Decomposition
 from .diagnostics import value_at_point
-from .io.hdf5 import ParallelFile, read_checkpoint, write_checkpoint, write_run_metadata
+from .io.hdf5 import (
+    RunIdentity,
+    atomic_file,
+    dataset_bytes,
+    load_checkpoint,
+    write_checkpoint,
+    write_run_metadata,
+)
+from .io.safety import OutputLock, on_rank0
 from .messages import info
 from .models.galaxy import GalaxyModel, build_momentum_grid, build_spatial_grid
+from .network.build import species_blocks
 from .solvers import TimeIntegrator
 from .solvers.network import normalise, solve_network
 from .solvers.petsc import set_default_options
@@ -134,15 +143,33 @@ def run(
     progress: bool = True,
     write_output: bool = True,
 ) -> RunResult:
-    """Solve the model of ``cfg``; write the HDF5 result and the plot unless told not to."""
+    """Solve the model of ``cfg``; write the HDF5 result and the plot unless told not to.
+
+    A run that writes (a result, or the checkpoints of a time-dependent run) holds the lock
+    of its output directory (:class:`galprop_py.io.safety.OutputLock`) from start to end;
+    requests, grid size, model and free space are checked before anything large is
+    allocated (:mod:`galprop_py.checks`).  Every error stops all ranks with one line."""
     comm = comm or PETSc.COMM_WORLD
+    mpi = comm.tompi4py()
+    checks.check_request(cfg, restart, mpi)
+    if not (write_output or cfg.run.mode == "transient"):
+        return _run(cfg, comm, restart, progress, write_output)
+    with OutputLock(cfg.run.output_dir, mpi, cfg.run.name):
+        return _run(cfg, comm, restart, progress, write_output)
+
+
+def _run(cfg, comm, restart, progress, write_output) -> RunResult:
     mpi = comm.tompi4py()
     stop = _StopFlag() if cfg.run.mode == "transient" else None  # before anything slow
     _apply_solver_options(cfg)
+    checks.check_size(cfg, len(species_blocks(cfg)), mpi)  # before any grid-sized array
     grid = build_spatial_grid(cfg)
     mgrid = build_momentum_grid(cfg)
-    decomp = Decomposition(grid, mgrid.n, comm)
     model = GalaxyModel(cfg, grid, mgrid)
+    decomp = Decomposition(grid, mgrid.n, comm)
+    checks.check_model(cfg, model, decomp)
+    if write_output or cfg.run.mode == "transient":
+        checks.check_disk(cfg, decomp, len(model.species), mpi)
     info(
         f"galprop-py {__version__}, run {cfg.run.name!r}: {grid.geometry} grid {grid.shape} "
         f"x {mgrid.n} momenta, "
@@ -177,25 +204,29 @@ def run(
     for tr in transports.values():
         tr.destroy()
     release_petsc_garbage(comm)
-    if write_output and cfg.output.plot and mpi.rank == 0:
-        from .plotting import plot_network, plot_spectra
-
+    if write_output and cfg.output.plot:
         png = out_dir / (Path(cfg.output.file).stem + "_spectra.png")
-        curves = dict(result.sun_spectra)
-        curves.update(result.elements)
-        if any(e in result.elements for e in ("B", "C", "O")):
-            # a nuclear network: p, He, C, O, B/C and 10Be/9Be on the data's own axes
-            curves.update({k.replace("_", "/"): v for k, v in result.ratios.items()})
-            plot_network(curves, png, title=cfg.run.name)
-            info(f"plot written: {png}")
-            return result
-        names = [s for s in ("H1", "He4", "electron", "positron") if s in curves]
-        ratios = [r for r in ("B/C",) if all(e in curves for e in r.split("/"))]
-        if not names and not ratios:
-            names = list(result.sun_spectra)[:4]
-        plot_spectra(curves, names, png, ratios=ratios)
+        on_rank0(mpi, _plot, cfg, result, png, context=f"cannot write the plot {str(png)!r}")
         info(f"plot written: {png}")
     return result
+
+
+def _plot(cfg, result, png: Path) -> None:
+    """The local spectra of a result (rank 0 only)."""
+    from .plotting import plot_network, plot_spectra
+
+    curves = dict(result.sun_spectra)
+    curves.update(result.elements)
+    if any(e in result.elements for e in ("B", "C", "O")):
+        # a nuclear network: p, He, C, O, B/C and 10Be/9Be on the data's own axes
+        curves.update({k.replace("_", "/"): v for k, v in result.ratios.items()})
+        plot_network(curves, png, title=cfg.run.name)
+        return
+    names = [s for s in ("H1", "He4", "electron", "positron") if s in curves]
+    ratios = [r for r in ("B/C",) if all(e in curves for e in r.split("/"))]
+    if not names and not ratios:
+        names = list(result.sun_spectra)[:4]
+    plot_spectra(curves, names, png, ratios=ratios)
 
 
 def release_petsc_garbage(comm) -> None:
@@ -217,9 +248,19 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress, st
     t = 0.0
     step = 0
     states = {sp.name: np.zeros(decomp.box.c_shape + (decomp.dof,)) for sp in model.species}
+    identity = RunIdentity.of_run(
+        cfg.dump(), decomp.grid, model.momentum, [sp.name for sp in model.species]
+    )
+    clock = {}
     if restart:
-        loaded, t, step, _ = read_checkpoint(restart, decomp, mpi)
-        states.update(loaded)
+        ck = load_checkpoint(restart, decomp, mpi, expect=identity)
+        if ck.t_myr > tcfg.t_end_myr * (1 + 1e-12):
+            raise ValueError(
+                f"checkpoint {restart!r} is at t = {ck.t_myr:g} Myr, past time.t_end_myr = "
+                f"{tcfg.t_end_myr:g}"
+            )
+        states.update(ck.states)
+        t, step, clock = ck.t_myr, ck.step, ck.clock
         info(f"restarted from {restart} at t = {t:g} Myr (step {step})")
     elif cfg.source.time_profile == "burst":
         for sp in model.species:
@@ -234,10 +275,32 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress, st
         sp.name: TimeIntegrator(transports[sp.name], tcfg.dt_myr, tcfg.scheme)
         for sp in model.species
     }
+    if clock:
+        # the same run continues: the integrators' own state (cn-be: the backward-Euler
+        # start-up is done) comes from the checkpoint, unless the step or scheme changed
+        same = clock.get("scheme") == tcfg.scheme and clock.get("dt_myr") == tcfg.dt_myr
+        for integ in integrators.values():
+            integ.restore_state(clock if same else {})
+        if not same and "steps_done" in clock:
+            info(
+                f"time step or scheme changed (checkpoint: {clock.get('scheme')}, dt = "
+                f"{clock.get('dt_myr')} Myr): the scheme starts again"
+            )
 
     def save_checkpoint():
         states_now = {n: decomp.local_array(v) for n, v in vecs.items()}
-        write_checkpoint(ckpt, decomp, states_now, t, step, cfg.dump(), mpi)
+        integ_state = next(iter(integrators.values())).state() if integrators else {}
+        write_checkpoint(
+            ckpt,
+            decomp,
+            states_now,
+            t,
+            step,
+            cfg.dump(),
+            mpi,
+            identity=identity,
+            clock={"dt_myr": float(tcfg.dt_myr), "scheme": tcfg.scheme, **integ_state},
+        )
 
     wall0 = time.time()
     last_ckpt_wall = wall0
@@ -302,8 +365,9 @@ def write_snapshot(out_dir: Path, decomp, model, vecs, t: float, step: int, cfg)
     """``<output_dir>/snapshots/t_<t in Myr>.h5``: every species' flux on the whole grid at
     simulated time t (global datasets, same layout as the result file, not normalised)."""
     path = out_dir / "snapshots" / f"t_{t:012.4f}.h5"
-    with ParallelFile(path, "w", decomp.comm.tompi4py()) as f:
-        write_run_metadata(f, cfg.dump())
+    need = dataset_bytes(decomp, len(model.species))
+    with atomic_file(path, decomp.comm.tompi4py(), f"the snapshot {str(path)!r}", need) as f:
+        write_run_metadata(f, cfg.dump(), "snapshot")
         f.write_attrs("/", {"t_myr": float(t), "step": int(step)})
         for sp in model.species:
             p = model.momentum.momentum(sp)
@@ -321,9 +385,12 @@ def write_snapshot(out_dir: Path, decomp, model, vecs, t: float, step: int, cfg)
 
 
 def write_result(path: Path, result: RunResult, comm) -> Path:
+    """The result file, written to ``<path>.tmp`` and renamed when complete: a failure on
+    any rank (a full disk) leaves the previous result intact and stops every rank."""
     decomp, model, cfg = result.decomp, result.model, result.config
-    with ParallelFile(path, "w", comm) as f:
-        write_run_metadata(f, cfg.dump())
+    need = dataset_bytes(decomp, len(model.species))
+    with atomic_file(path, comm, f"the result file {str(path)!r}", need) as f:
+        write_run_metadata(f, cfg.dump(), "result")
         f.write_attrs(
             "/",
             {

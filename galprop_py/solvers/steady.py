@@ -73,10 +73,12 @@ def steady_solver(comm, decomp=None) -> LinearSolver:
     full-network example on one rank, 8 on two, against 40-54 for BiCGStab +
     block-Jacobi/ILU(0), which is the choice otherwise.  Not in 3D: there the Galerkin
     coarse operators (27-point stencils times the momentum couplings) took the 81 x 81 x 41
-    x 32 proton case to 7.3 GB per rank and 40 s on 2 ranks (BiCGStab: 2.3 GB, 15.5 s).  Measured on the default model with BiCGStab: the local spectra
-    agree with a 1e-13 solve to 3e-5 at every energy on 1 and 2 ranks (the preconditioned
-    norm needs 41 iterations for 3e-6; without the scaling, rtol 1e-8 left errors of 1e-4 in
-    the tails).  Every option can be changed with ``-steady_...`` on the command line."""
+    x 32 proton case to 7.3 GB per rank and 40 s on 2 ranks (BiCGStab: 2.3 GB, 15.5 s).
+    Measured on the default model with BiCGStab: the local spectra agree with a 1e-13 solve
+    to 3e-5 at every energy on 1 and 2 ranks (the preconditioned norm needs 41 iterations
+    for 3e-6; without the scaling, rtol 1e-8 left errors of 1e-4 in the tails); with
+    multigrid the full network's (Z <= 8) agree with a 1e-11 solve to 2.4e-7.  Every option
+    can be changed with ``-steady_...`` on the command line."""
     defaults = {"ksp_rtol": 1e-6, "ksp_norm_type": "unpreconditioned"}
     if decomp is None:
         return LinearSolver(comm, "steady_", defaults)

@@ -45,6 +45,15 @@ class TimeIntegrator:
         self.steps_done = 0
         self.last_info = None
 
+    def state(self) -> dict:
+        """What a checkpoint must hold for a restart to continue this run exactly: the
+        number of steps done (``cn-be``: whether the backward-Euler start-up is behind)."""
+        return {"steps_done": int(self.steps_done)}
+
+    def restore_state(self, state: dict) -> None:
+        """Continue from :meth:`state` of a checkpoint (an empty dict starts afresh)."""
+        self.steps_done = int(state.get("steps_done", 0))
+
     def _lhs(self, theta: float, dt: float):
         key = (theta, dt)
         if key not in self._ops:

@@ -1,0 +1,244 @@
+"""chi^2 of a run against datasets, each on its own axis, for any force-field potential.
+
+The local interstellar spectra (LIS) at the Sun do not depend on the solar modulation, so a
+run is solved once and re-modulated for every potential phi (:class:`LocalSpectra`): each
+species' LIS goes through :func:`galprop_py.spectra.species_spectrum`, elements and ratios
+are rebuilt from the species with :func:`~galprop_py.spectra.element_spectra` and
+:func:`~galprop_py.spectra.ratio_spectra`, exactly as a run does.  The one place phi enters
+the LIS is the normalisation, which is on the *modulated* flux: a normalisation group's
+factor is recomputed for the potential of ``fit.normalization_phi_group``, so that the
+re-modulated spectra equal those of a full run with that ``modulation.phi_gv``.
+
+A dataset is compared on the axis it was published on (``ObservedSpectrum.x_axis``):
+rigidity curves (``rigidity``, ``toa_r`` / ``lis_r``, per GV; ratios at equal rigidity) for
+AMS-02 and PAMELA, kinetic energy per nucleon (``t_n``, ``toa`` / ``lis``) for Voyager 1,
+HEAO-3, ACE-CRIS, ISOMAX.  The model is interpolated log-log at the data points inside
+``x_min..x_max``; each point's error is its total error on the side towards the model
+(upper error where the model is above the point).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import observations
+from ..observations import KINETIC_ENERGY_PER_NUCLEON, RIGIDITY, ObservedSpectrum
+from ..spectra import element_spectra, flux_at, ratio_spectra, species_spectrum
+from .config import FitBlock, FitDataset
+
+#: curve keys on each axis: abscissa, LIS, TOA
+AXIS_KEYS = {
+    KINETIC_ENERGY_PER_NUCLEON: ("t_n", "lis", "toa"),
+    RIGIDITY: ("rigidity", "lis_r", "toa_r"),
+}
+_GLOBAL = "[normalization]"
+
+
+def _loglog(x, y, x_new) -> np.ndarray:
+    y = np.maximum(np.asarray(y, float), 1e-300)
+    return np.exp(np.interp(np.log(x_new), np.log(x), np.log(y)))
+
+
+def _source_groups(cfg, model) -> dict[str, set[str]]:
+    """The normalisation groups whose responses make up each species' LIS (as
+    :mod:`galprop_py.solvers.network` solves them: a species with its own ``normalize_to``
+    and everything it produces form one group, the rest ``[normalization]``)."""
+
+    def own(name):
+        block = model.blocks.get(name)
+        return name if block is not None and block.normalize_to is not None else _GLOBAL
+
+    if cfg.run.mode == "transient":  # each species is scaled on its own
+        return {sp.name: {own(sp.name)} for sp in model.species}
+    reach: dict[str, set[str]] = {}
+    for component in model.network.groups:
+        for _ in range(2 if len(component) > 1 else 1):  # a cycle: its members feed each other
+            for name in component:
+                block = model.blocks.get(name)
+                groups = {own(name)} if block is not None and block.abundance > 0 else set()
+                for parent in model.network.parents(name):
+                    groups |= reach.get(parent, set())
+                reach[name] = groups
+    return {sp.name: reach.get(sp.name) or {own(sp.name)} for sp in model.species}
+
+
+@dataclass
+class LocalSpectra:
+    """The normalised LIS of every species at the Sun from one run, and what re-modulating
+    them needs (plain arrays and dataclasses: no PETSc object, picklable)."""
+
+    species: list  # galprop_py.physics.species.Species, in the run's order
+    momenta: dict[str, np.ndarray]  # GeV/c per particle
+    lis: dict[str, np.ndarray]  # normalised at run_phi
+    momentum_grid: object  # galprop_py.grid.MomentumGrid (element and ratio grids)
+    run_phi: float
+    #: group -> (target species, T_n [GeV/n], flux, members)
+    targets: dict[str, tuple[str, float, float, tuple[str, ...]]] = field(default_factory=dict)
+
+    @classmethod
+    def from_result(cls, result) -> LocalSpectra:
+        """From a :class:`galprop_py.run.RunResult`; a species fed by several normalisation
+        groups cannot be re-modulated (its factor is not one number) and is refused."""
+        cfg, model = result.config, result.model
+        reach = _source_groups(cfg, model)
+        targets = {}
+        norm = cfg.normalization
+        names = [sp.name for sp in model.species]
+        if norm.enabled and norm.species in names:
+            targets[_GLOBAL] = (norm.species, norm.t_n_gev, norm.flux)
+        for name in names:
+            block = model.blocks.get(name)
+            if block is not None and block.normalize_to is not None:
+                targets[name] = (name, *block.normalize_to)
+        for name, groups in reach.items():
+            mixed = sorted(groups & set(targets))
+            if len(groups) > 1 and mixed:
+                raise ValueError(
+                    f"species {name!r} is made by several normalisation groups "
+                    f"({', '.join(sorted(groups))}): its LIS cannot be re-modulated without "
+                    "the separate responses; fits of such runs are not supported yet"
+                )
+        full = {g: (*t, tuple(n for n in names if reach[n] == {g})) for g, t in targets.items()}
+        return cls(
+            species=list(model.species),
+            momenta={sp.name: model.momentum.momentum(sp) for sp in model.species},
+            lis={n: np.asarray(s["lis"], float).copy() for n, s in result.sun_spectra.items()},
+            momentum_grid=model.momentum,
+            run_phi=float(cfg.modulation.phi_gv),
+            targets=full,
+        )
+
+    @property
+    def _model(self):
+        """What :func:`element_spectra` and :func:`ratio_spectra` read of a model."""
+        return _Axes(self.species, self.momentum_grid)
+
+    def normalised_lis(self, phi_norm: float) -> dict[str, np.ndarray]:
+        """The LIS as a run with ``modulation.phi_gv = phi_norm`` normalises it."""
+        out = dict(self.lis)
+        if phi_norm == self.run_phi:
+            return out
+        by_name = {sp.name: sp for sp in self.species}
+        for target, t_n, flux, members in self.targets.values():
+            sp = by_name[target]
+            toa = species_spectrum(sp, self.momenta[target], self.lis[target], phi_norm)
+            now = flux_at(toa, t_n)
+            for n in members:
+                out[n] = self.lis[n] * (flux / now)
+        return out
+
+    def curves(self, phi: float, phi_norm: float) -> dict[str, dict]:
+        """Every species, element and ratio (``"B/C"``) at the Sun, modulated with ``phi``
+        [GV], the normalisation taken at ``phi_norm``: the spectra of a run with
+        ``modulation.phi_gv = phi_norm``, re-modulated to ``phi``."""
+        lis = self.normalised_lis(phi_norm)
+        spectra = {
+            sp.name: species_spectrum(sp, self.momenta[sp.name], lis[sp.name], phi)
+            for sp in self.species
+        }
+        model = self._model
+        elements = element_spectra(spectra, model)
+        ratios = ratio_spectra(spectra, elements, model)
+        return {**spectra, **elements, **{k.replace("_", "/"): v for k, v in ratios.items()}}
+
+
+@dataclass
+class _Axes:
+    species: list
+    momentum: object
+
+
+class Comparison:
+    """One dataset against one model curve, on the dataset's axis and range."""
+
+    def __init__(self, spec: FitDataset, data: ObservedSpectrum):
+        if data.x_axis not in AXIS_KEYS:
+            raise ValueError(f"dataset {spec.name!r}: x axis {data.x_axis!r} cannot be fitted")
+        self.spec = spec
+        self.name = spec.name
+        self.model = spec.model
+        self.phi_group = spec.phi_group
+        lo = spec.x_min if spec.x_min is not None else -np.inf
+        hi = spec.x_max if spec.x_max is not None else np.inf
+        sel = (data.x >= lo) & (data.x <= hi)
+        if not sel.any():
+            raise ValueError(
+                f"dataset {spec.name!r} has no points in x_min..x_max = {lo:g}..{hi:g} "
+                f"{data.x_unit} (its points: {data.x[0]:g}..{data.x[-1]:g})"
+            )
+        self.data = data
+        self.x, self.y = data.x[sel], data.y[sel]
+        self.err_lo, self.err_hi = data.y_err_lo[sel], data.y_err_hi[sel]
+        x_key, lis_key, toa_key = AXIS_KEYS[data.x_axis]
+        self.x_key, self.y_key = x_key, lis_key if spec.phi_group is None else toa_key
+
+    @property
+    def points(self) -> int:
+        return int(self.x.size)
+
+    def model_values(self, curves: Mapping[str, dict]) -> np.ndarray:
+        """The model at the data points (log-log interpolation of its curve)."""
+        if self.model not in curves:
+            raise ValueError(
+                f"dataset {self.name!r}: model = {self.model!r} is not in the run (it has: "
+                f"{', '.join(curves)})"
+            )
+        c = curves[self.model]
+        x = np.asarray(c[self.x_key])
+        if self.x[0] < x[0] * (1 - 1e-12) or self.x[-1] > x[-1] * (1 + 1e-12):
+            unit = self.data.x_unit
+            raise ValueError(
+                f"dataset {self.name!r}: points at {self.x[0]:g}..{self.x[-1]:g} {unit} are "
+                f"outside the model's {self.model} curve ({x[0]:g}..{x[-1]:g} {unit}); narrow "
+                "x_min/x_max or widen momentum.min/max"
+            )
+        return _loglog(x, c[self.y_key], self.x)
+
+    def residuals(self, curves: Mapping[str, dict]) -> np.ndarray:
+        """(model - data) / error, the error on the side towards the model."""
+        m = self.model_values(curves)
+        err = np.where(m > self.y, self.err_hi, self.err_lo)
+        return (m - self.y) / err
+
+
+class Chi2:
+    """chi^2 of local spectra against the datasets of a ``[fit]`` block.
+
+    ``data`` replaces datasets by name (mock data in tests: an :class:`ObservedSpectrum`
+    with the dataset's axis)."""
+
+    def __init__(self, fit: FitBlock, data: Mapping[str, ObservedSpectrum] | None = None):
+        data = dict(data or {})
+        self.fit = fit
+        self.norm_group = fit.norm_group()
+        self.comparisons = [
+            Comparison(d, data[d.name] if d.name in data else observations.load(d.name))
+            for d in fit.datasets
+        ]
+
+    def phi_norm(self, phis: Mapping[str, float], local: LocalSpectra) -> float:
+        return phis[self.norm_group] if self.norm_group is not None else local.run_phi
+
+    def curves(self, local: LocalSpectra, phis: Mapping[str, float]) -> dict:
+        """Curves per phi group (``None``: the LIS, with the normalisation's potential)."""
+        phi_norm = self.phi_norm(phis, local)
+        out = {}
+        for c in self.comparisons:
+            g = c.phi_group
+            if g not in out:
+                out[g] = local.curves(phi_norm if g is None else phis[g], phi_norm)
+        return out
+
+    def residuals(self, local: LocalSpectra, phis: Mapping[str, float]) -> dict[str, np.ndarray]:
+        curves = self.curves(local, phis)
+        return {c.name: c.residuals(curves[c.phi_group]) for c in self.comparisons}
+
+    def chi2(self, local: LocalSpectra, phis: Mapping[str, float]) -> dict[str, float]:
+        """chi^2 per dataset."""
+        return {n: float(np.sum(r * r)) for n, r in self.residuals(local, phis).items()}
+
+    def points(self) -> dict[str, int]:
+        return {c.name: c.points for c in self.comparisons}
