@@ -114,16 +114,26 @@ def _sums(groups: dict[str, list], model) -> dict:
         rig = _common_grid(members, "rigidity", nodes, not t_axis)
         if t_n is None or rig is None:
             continue
-        entry = {"t_n": t_n, "rigidity": rig}
-        for key, x, grid in (
-            ("lis", "t_n", t_n),
-            ("toa", "t_n", t_n),
-            ("lis_r", "rigidity", rig),
-            ("toa_r", "rigidity", rig),
-        ):
-            entry[key] = sum(_loglog(m[x], m[key], grid) for m in members)
-        out[name] = entry
+        out[name] = _on_grids(
+            t_n,
+            rig,
+            lambda key, x, grid, ms=members: sum(_loglog(m[x], m[key], grid) for m in ms),
+        )
     return out
+
+
+def _on_grids(t_n, rig, value) -> dict:
+    """A spectrum entry on the grids ``t_n`` and ``rig``: ``value(key, axis key, grid)`` gives
+    each of lis, toa (on T/n) and lis_r, toa_r (on rigidity)."""
+    entry = {"t_n": t_n, "rigidity": rig}
+    for key, x, grid in (
+        ("lis", "t_n", t_n),
+        ("toa", "t_n", t_n),
+        ("lis_r", "rigidity", rig),
+        ("toa_r", "rigidity", rig),
+    ):
+        entry[key] = value(key, x, grid)
+    return entry
 
 
 def ratio_spectra(spectra: dict, elements: dict, model) -> dict:
@@ -142,15 +152,13 @@ def ratio_spectra(spectra: dict, elements: dict, model) -> dict:
         rig = _common_grid([a, b], "rigidity", a["rigidity"], False)
         if t_n is None or rig is None:
             continue
-        entry = {"t_n": t_n, "rigidity": rig}
-        for key, x, grid in (
-            ("lis", "t_n", t_n),
-            ("toa", "t_n", t_n),
-            ("lis_r", "rigidity", rig),
-            ("toa_r", "rigidity", rig),
-        ):
-            entry[key] = _loglog(a[x], a[key], grid) / _loglog(b[x], b[key], grid)
-        out[name] = entry
+        out[name] = _on_grids(
+            t_n,
+            rig,
+            lambda key, x, grid, a=a, b=b: (
+                _loglog(a[x], a[key], grid) / _loglog(b[x], b[key], grid)
+            ),
+        )
     return out
 
 
