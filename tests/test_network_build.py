@@ -116,3 +116,40 @@ def test_duplicate_species_refused():
     data["species"] = [{"name": "H1"}, {"name": "H1"}]
     with pytest.raises(ConfigError, match="'H1' is listed twice"):
         config_from_dict(data)
+
+
+@pytest.mark.parametrize("model,filename", [
+    ("crosec", "xsecs_total_CROSEC_0.1_100_1.1.txt"),
+    ("tripathi99", "xsecs_total_Tripathi99_0.1_100_1.1.txt"),
+])  # fmt: skip
+def test_inelastic_model_key_sets_the_spallation_rate(model, filename):
+    """cross_sections.inelastic picks the table: the C12 destruction rate in uniform gas
+    without helium is n_H v sigma with sigma the raw table row at the table's nodes
+    (read here from the file; 1e-10 relative at 10 nodes)."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from galprop_py import units
+    from galprop_py.models.galaxy import GalaxyModel, build_momentum_grid, build_spatial_grid
+    from galprop_py.physics import kinematics
+
+    data = _network_config()
+    data["gas"]["f_he"] = 0.0
+    data["momentum"] = {"min": 0.1 * 1.1**10, "max": 0.1 * 1.1**19, "n": 10}
+    data["cross_sections"] = {"inelastic": model}
+    cfg = config_from_dict(data)
+    grid, mgrid = build_spatial_grid(cfg), build_momentum_grid(cfg)
+    gal = GalaxyModel(cfg, grid, mgrid)
+    c12 = gal._by_name["C12"]
+    p = mgrid.momentum(c12)
+    rate = gal.coefficients(c12).catastrophic.evaluate([np.zeros(1)])[0]
+    path = Path(__file__).parents[1] / "galprop_py" / "data" / "nuclear" / filename
+    row = next(
+        np.array(line.split()[2:], float)
+        for line in path.read_text().splitlines()
+        if line.split()[:2] == ["6", "12"]
+    )
+    v = kinematics.velocity_cm_s(p, c12.mass)
+    expected = 1.0 * v * row[10:20] * units.MB_CM2 * units.MYR_S
+    np.testing.assert_allclose(rate, expected, rtol=1e-10)
