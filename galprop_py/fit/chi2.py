@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import observations
 from ..observations import KINETIC_ENERGY_PER_NUCLEON, RIGIDITY, ObservedSpectrum
+from ..solvers.network import normalisation_targets, source_group
 from ..spectra import element_spectra, flux_at, ratio_spectra, species_spectrum
 from .config import FitBlock, FitDataset
 
@@ -34,7 +35,6 @@ AXIS_KEYS = {
     KINETIC_ENERGY_PER_NUCLEON: ("t_n", "lis", "toa"),
     RIGIDITY: ("rigidity", "lis_r", "toa_r"),
 }
-_GLOBAL = "[normalization]"
 
 
 def _loglog(x, y, x_new) -> np.ndarray:
@@ -48,8 +48,7 @@ def _source_groups(cfg, model) -> dict[str, set[str]]:
     and everything it produces form one group, the rest ``[normalization]``)."""
 
     def own(name):
-        block = model.blocks.get(name)
-        return name if block is not None and block.normalize_to is not None else _GLOBAL
+        return source_group(model, name)
 
     if cfg.run.mode == "transient":  # each species is scaled on its own
         return {sp.name: {own(sp.name)} for sp in model.species}
@@ -84,15 +83,8 @@ class LocalSpectra:
         groups cannot be re-modulated (its factor is not one number) and is refused."""
         cfg, model = result.config, result.model
         reach = _source_groups(cfg, model)
-        targets = {}
-        norm = cfg.normalization
         names = [sp.name for sp in model.species]
-        if norm.enabled and norm.species in names:
-            targets[_GLOBAL] = (norm.species, norm.t_n_gev, norm.flux)
-        for name in names:
-            block = model.blocks.get(name)
-            if block is not None and block.normalize_to is not None:
-                targets[name] = (name, *block.normalize_to)
+        targets = normalisation_targets(cfg, model, names)
         for name, groups in reach.items():
             mixed = sorted(groups & set(targets))
             if len(groups) > 1 and mixed:

@@ -152,6 +152,21 @@ def _solve_species(model, decomp, transport, solver, responses) -> dict:
     return out
 
 
+def normalisation_targets(cfg, model, names) -> dict[str, tuple[str, float, float]]:
+    """{group: (reference species, T_n [GeV/n], flux)}: the global group of [normalization]
+    (if enabled and its species is among ``names``) and every species with its own
+    ``normalize_to``."""
+    targets = {}
+    norm = cfg.normalization
+    if norm.enabled and norm.species in names:
+        targets[GLOBAL] = (norm.species, norm.t_n_gev, norm.flux)
+    for name in names:
+        block = model.blocks.get(name)
+        if block is not None and block.normalize_to is not None:
+            targets[name] = (name, *block.normalize_to)
+    return targets
+
+
 def normalise(cfg, model, decomp, responses) -> tuple[dict, dict, float]:
     """Group factors from the TOA fluxes at the Sun; returns the normalised rank-local states,
     the Sun's spectra and the global factor."""
@@ -166,14 +181,7 @@ def normalise(cfg, model, decomp, responses) -> tuple[dict, dict, float]:
             g: flux_from_density(sp, p, value_at_point(decomp, arr, point))
             for g, arr in responses[sp.name].items()
         }
-    targets = {}
-    norm = cfg.normalization
-    if norm.enabled and norm.species in lis:
-        targets[GLOBAL] = (norm.species, norm.t_n_gev, norm.flux)
-    for name in lis:
-        block = model.blocks.get(name)
-        if block is not None and block.normalize_to is not None:
-            targets[name] = (name, *block.normalize_to)
+    targets = normalisation_targets(cfg, model, list(lis))
     factors = {g: 1.0 for r in lis.values() for g in r}
     by_name = {s.name: s for s in model.species}
 
