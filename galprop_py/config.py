@@ -573,6 +573,19 @@ class OutputBlock(Block):
         description="transient runs: whole-grid fluxes every this many Myr into "
         "<output_dir>/snapshots/",
     )
+    snapshot_wall_s: float | None = Field(
+        None,
+        gt=0,
+        description="transient runs: also a snapshot whenever this many seconds of wall time "
+        "have passed since the last one",
+    )
+    keep_checkpoints: int = Field(
+        1,
+        ge=1,
+        le=1000,
+        description="checkpoints kept: checkpoint.h5 (the newest), checkpoint.1.h5, ... "
+        "(older ones, rotated when a new one is complete)",
+    )
 
 
 class ElementBlock(Block):
@@ -633,6 +646,22 @@ class CrossSectionsBlock(Block):
     inelastic: Literal["crosec", "tripathi99"] = "crosec"
     production: Literal["evoli2018+webber03_coste12", "webber03_coste12", "evoli2018"] = (
         "evoli2018+webber03_coste12"
+    )
+    secondary_parents_z_max: int = Field(
+        2,
+        ge=1,
+        le=28,
+        description="nuclei with Z up to this make secondary antiprotons, positrons and electrons",
+    )
+    secondary_leptons: bool = Field(
+        True,
+        description="positrons and electrons made by nuclei on the gas (off: electrons are "
+        "primaries only)",
+    )
+    tertiary_antiprotons: bool = Field(
+        True,
+        description="antiprotons scattered without annihilation reappear at lower energy "
+        "(tertiaries); off: that part of the inelastic cross section is no loss",
     )
 
 

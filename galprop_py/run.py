@@ -10,6 +10,8 @@ Python API::
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import time
 from dataclasses import dataclass, field
@@ -42,6 +44,7 @@ from .spectra import (
     element_spectra,
     flux_at,
     flux_from_density,
+    ratio_label,
     ratio_spectra,
     scale,
     species_spectrum,
@@ -219,11 +222,12 @@ def _plot(cfg, result, png: Path) -> None:
     curves.update(result.elements)
     if any(e in result.elements for e in ("B", "C", "O")):
         # a nuclear network: p, He, C, O, B/C and 10Be/9Be on the data's own axes
-        curves.update({k.replace("_", "/"): v for k, v in result.ratios.items()})
+        curves.update({ratio_label(k): v for k, v in result.ratios.items()})
         plot_network(curves, png, title=cfg.run.name)
         return
+    curves.update({ratio_label(k): v for k, v in result.ratios.items()})
     names = [s for s in ("H1", "He4", "electron", "positron") if s in curves]
-    ratios = [r for r in ("B/C",) if all(e in curves for e in r.split("/"))]
+    ratios = [r for r in ("B/C", "pbar/p", "e+/(e+ + e-)") if r in curves]
     if not names and not ratios:
         names = list(result.sun_spectra)[:4]
     plot_spectra(curves, names, png, ratios=ratios)
@@ -290,8 +294,9 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress, st
     def save_checkpoint():
         states_now = {n: decomp.local_array(v) for n, v in vecs.items()}
         integ_state = next(iter(integrators.values())).state() if integrators else {}
+        keep = cfg.output.keep_checkpoints
         write_checkpoint(
-            ckpt,
+            ckpt if keep == 1 else ckpt.with_name("checkpoint.new.h5"),
             decomp,
             states_now,
             t,
@@ -301,9 +306,11 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress, st
             identity=identity,
             clock={"dt_myr": float(tcfg.dt_myr), "scheme": tcfg.scheme, **integ_state},
         )
+        if keep > 1:
+            on_rank0(mpi, rotate_checkpoints, ckpt, keep, context="cannot rotate the checkpoints")
 
     wall0 = time.time()
-    last_ckpt_wall = wall0
+    last_ckpt_wall = last_snap_wall = wall0
     stopped = False  # the same on every rank: set only on an agreed stop
     next_ckpt = (t + cfg.output.checkpoint_every_myr) if cfg.output.checkpoint_every_myr else None
     every_snap = cfg.output.snapshot_every_myr
@@ -335,9 +342,15 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress, st
         wall_due = cfg.output.checkpoint_wall_s and (
             mpi.bcast(time.time() - last_ckpt_wall, root=0) >= cfg.output.checkpoint_wall_s
         )
-        if next_snap is not None and t >= next_snap - 1e-9:
+        snap_time_due = next_snap is not None and t >= next_snap - 1e-9
+        snap_wall_due = cfg.output.snapshot_wall_s and (
+            mpi.bcast(time.time() - last_snap_wall, root=0) >= cfg.output.snapshot_wall_s
+        )
+        if snap_time_due or snap_wall_due:
             write_snapshot(out_dir, decomp, model, vecs, t, step, cfg)
-            next_snap += every_snap
+            last_snap_wall = time.time()
+            if snap_time_due:
+                next_snap += every_snap
         time_due = next_ckpt is not None and t >= next_ckpt - 1e-9
         stopping = stop.agreed(mpi)
         if wall_due or time_due or stopping:
@@ -359,6 +372,27 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress, st
     for name, v in vecs.items():
         result.states[name] = decomp.local_array(v).copy()
         v.destroy()
+
+
+def rotate_checkpoints(ckpt: Path, keep: int) -> None:
+    """Make the complete ``checkpoint.new.h5`` beside ``ckpt`` the newest checkpoint and keep
+    ``keep`` in all: ``checkpoint.<i>.h5`` becomes ``checkpoint.<i+1>.h5`` (the oldest is
+    dropped), ``ckpt`` is hard-linked as ``checkpoint.1.h5``, then the new file replaces
+    ``ckpt``.  Every step is an atomic rename, so ``ckpt`` always exists and is the newest
+    complete checkpoint (rank 0 only)."""
+    older = [ckpt.with_name(f"checkpoint.{i}.h5") for i in range(1, keep)]
+    for i in range(len(older) - 1, 0, -1):
+        if older[i - 1].exists():
+            os.replace(older[i - 1], older[i])
+    if ckpt.exists():
+        tmp = older[0].with_name(older[0].name + ".tmp")
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(ckpt, tmp)
+        except OSError:  # a file system without hard links
+            shutil.copy2(ckpt, tmp)
+        os.replace(tmp, older[0])
+    os.replace(ckpt.with_name("checkpoint.new.h5"), ckpt)
 
 
 def write_snapshot(out_dir: Path, decomp, model, vecs, t: float, step: int, cfg) -> Path:
@@ -387,6 +421,8 @@ def write_snapshot(out_dir: Path, decomp, model, vecs, t: float, step: int, cfg)
 def write_result(path: Path, result: RunResult, comm) -> Path:
     """The result file, written to ``<path>.tmp`` and renamed when complete: a failure on
     any rank (a full disk) leaves the previous result intact and stops every rank."""
+    from .io.scales import label_result
+
     decomp, model, cfg = result.decomp, result.model, result.config
     need = dataset_bytes(decomp, len(model.species))
     with atomic_file(path, comm, f"the result file {str(path)!r}", need) as f:
@@ -405,6 +441,10 @@ def write_result(path: Path, result: RunResult, comm) -> Path:
             "/grid", {"geometry": decomp.grid.geometry, "axes": ",".join(decomp.grid.axis_names)}
         )
         unit = "GeV/n" if model.momentum.axis == "kinetic_energy_per_nucleon" else "GV"
+        own = any(b.normalize_to is not None for b in cfg.species)
+        normalised = (
+            "normalised" if cfg.normalization.enabled or own else "source units, not normalised"
+        )
         f.write_small(
             "/momentum/nodes", model.momentum.nodes, {"unit": unit, "axis": model.momentum.axis}
         )
@@ -422,7 +462,7 @@ def write_result(path: Path, result: RunResult, comm) -> Path:
                 {
                     "unit": units.FLUX_UNIT,
                     "axes": ",".join(decomp.grid.axis_names) + ",momentum",
-                    "what": "isotropic intensity J(T_n) = v/(4 pi) dn/dT_n, normalised",
+                    "what": "isotropic intensity J(T_n) = v/(4 pi) dn/dT_n, " + normalised,
                 },
             )
             _write_local(f, f"{g}/sun", result.sun_spectra[sp.name], cfg, "flux")
@@ -431,6 +471,7 @@ def write_result(path: Path, result: RunResult, comm) -> Path:
         for name, s in result.ratios.items():
             _write_local(f, f"/sun/ratios/{name}", s, cfg, "ratio")
         f.write_attrs("/sun", {"position_kpc": np.asarray(sun_position(cfg), float)})
+        label_result(f)  # named dimensions and CF units (collective)
     info(f"result written: {path}")
     return path
 
