@@ -67,6 +67,8 @@ PANEL_DATA: dict[str, dict[str, tuple[str, ...]]] = {
     "positron": {_T_N: ("ams02_positron",)},
     "B/C": {_R: ("ams02_bc_rigidity", "pamela_bc_rigidity"), _T_N: ("heao3_bc",)},
     "Be10/Be9": {_T_N: ("ace_cris_be10_be9", "isomax_be10_be9", "balloons_be10_be9")},
+    "e+/(e+ + e-)": {_T_N: ("ams02_positron_fraction",)},
+    "pbar/p": {},  # no antiproton data shipped
 }
 #: AMS-02 points converted to T/n by CRDB: shown on a panel without rigidity curves only.
 T_N_WITHOUT_RIGIDITY: dict[str, tuple[str, ...]] = {
@@ -92,6 +94,10 @@ NETWORK_PANELS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("O", ("O",)),
     ("B/C", ("B/C",)),
     ("Be10/Be9", ("Be10/Be9", "10Be/9Be")),
+    ("electron", ("e-", "electron")),
+    ("positron", ("e+", "positron")),
+    ("e+/(e+ + e-)", ("e+/(e+ + e-)",)),
+    ("pbar/p", ("pbar/p",)),
 )
 
 _ALIASES = {
@@ -101,6 +107,7 @@ _ALIASES = {
     "He4": "He",
     "e-": "electron",
     "e+": "positron",
+    "antiproton": "pbar",
     "10Be/9Be": "Be10/Be9",
 }
 _TITLES = {
@@ -225,7 +232,10 @@ def _draw_model(ax, x, curves, weight_index: float) -> None:
     for key, values in curves.items():
         ls, label = styles[key]
         y = x**weight_index * np.asarray(values, float)
-        y = np.where(y > 0, y, np.nan)  # log axes: round-off zeros are not drawn
+        # log axes: round-off zeros and floors (1e-300) are not drawn; they would stretch
+        # the autoscaled range over hundreds of decades
+        top = np.max(y, initial=0.0, where=np.isfinite(y))
+        y = np.where(y > 1e-30 * top, y, np.nan) if top > 0 else np.full_like(y, np.nan)
         ax.plot(x, y, ls=ls, color="k", lw=1.5, label=label)
 
 
@@ -321,7 +331,7 @@ def spectra_figure(
 
     for slot, group in zip(slots, groups, strict=True):
         for ax, p in zip(axes[slot : slot + len(group)], group, strict=True):
-            lepton = p.key in ("electron", "positron")
+            lepton = p.key in ("electron", "positron", "e+/(e+ + e-)")
             if p.kind == "ratio":
                 w = 0.0
             elif p.axis == _T_N and index_t_n is not None:
@@ -424,7 +434,9 @@ def network_panels(spectra: Mapping) -> tuple[list[str], list[str]]:
     for key, names in NETWORK_PANELS:
         for name in names:
             if "/" in key:
-                if name in spectra or all(part in spectra for part in name.split("/")):
+                if name in spectra or (
+                    name.count("/") == 1 and all(part in spectra for part in name.split("/"))
+                ):
                     ratios.append(name)
                     break
             elif name in spectra:

@@ -36,7 +36,25 @@ RATIOS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "He3_He4": (("He3",), ("He4",)),
     "H2_He4": (("H2",), ("He4",)),
     "SubFe_Fe": (("Sc", "Ti", "V"), ("Fe",)),
+    "pbar_p": (("antiproton",), ("H1",)),
+    "positron_fraction": (("positron",), ("positron", "electron")),
 }
+#: How a ratio is called outside the file (plots, fits): "B/C"; these two by their usual names.
+_LABELS = {"pbar_p": "pbar/p", "positron_fraction": "e+/(e+ + e-)"}
+
+
+def ratio_label(name: str) -> str:
+    """The label of a :data:`RATIOS` entry: ``"B_C"`` -> ``"B/C"``, ``"positron_fraction"``
+    -> ``"e+/(e+ + e-)"``."""
+    return _LABELS.get(name, name.replace("_", "/"))
+
+
+def ratio_key(label: str) -> str:
+    """Inverse of :func:`ratio_label`."""
+    for k, v in _LABELS.items():
+        if v == label:
+            return k
+    return label.replace("/", "_")
 
 
 def flux_from_density(species, p, psi) -> np.ndarray:
@@ -96,12 +114,16 @@ def _common_grid(spectra, key, nodes, own_axis: bool):
 
 def element_spectra(spectra: dict, model) -> dict:
     """Isotopes summed into elements ("B" = B10 + B11, "H" = H1 + H2, ...) on common grids of
-    both axes; elements with one isotope in the run are included too."""
+    both axes; elements with one isotope in the run are included too; leptons as "e-" and
+    "e+" (all electrons and all positrons of the run)."""
     groups: dict[str, list] = {}
     for sp in model.species:
-        if sp.is_lepton or sp.charge <= 0 or sp.name not in spectra:
+        if sp.name not in spectra:
             continue
-        groups.setdefault(element_symbol(sp.charge), []).append(spectra[sp.name])
+        if sp.is_lepton:
+            groups.setdefault("e-" if sp.charge < 0 else "e+", []).append(spectra[sp.name])
+        elif sp.charge > 0:
+            groups.setdefault(element_symbol(sp.charge), []).append(spectra[sp.name])
     return _sums(groups, model)
 
 
@@ -189,5 +211,5 @@ def read_local(path) -> dict:
         for sym, g in f.get("sun/elements", {}).items():
             out[sym] = entry(g, "flux")
         for name, g in f.get("sun/ratios", {}).items():
-            out[name.replace("_", "/")] = entry(g, "ratio")
+            out[ratio_label(name)] = entry(g, "ratio")
     return out

@@ -163,6 +163,9 @@ def _network(phi, electrons=False) -> dict:
     data["solver"] = {"petsc": {}}
     if electrons:
         data["species"].append({"name": "electron", "normalize_to": [10.0, 0.1]})
+        # primary electrons only: secondaries would come with the protons' normalisation,
+        # which the re-modulation cannot split (refused, see the next tests)
+        data["cross_sections"] = {"secondary_leptons": False}
         data["solver"] = {"petsc": {"steady_ksp_type": "bcgs", "steady_pc_type": "bjacobi"}}
     data["modulation"] = {"phi_gv": phi}
     return data

@@ -177,4 +177,4 @@ def test_network_skips_missing_entries_and_forms_ratios_from_parts():
 
 def test_network_with_nothing_to_draw_names_the_panels(tmp_path):
     with pytest.raises(ValueError, match="nothing to plot.*He.*B/C"):
-        plot_network({"electron": {"t_n": [1.0, 2.0], "lis": [1.0, 0.5]}}, tmp_path / "x.png")
+        plot_network({"Ne20": {"t_n": [1.0, 2.0], "lis": [1.0, 0.5]}}, tmp_path / "x.png")

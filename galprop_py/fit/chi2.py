@@ -27,7 +27,7 @@ import numpy as np
 from .. import observations
 from ..observations import KINETIC_ENERGY_PER_NUCLEON, RIGIDITY, ObservedSpectrum
 from ..solvers.network import normalisation_targets, source_group
-from ..spectra import element_spectra, flux_at, ratio_spectra, species_spectrum
+from ..spectra import element_spectra, flux_at, ratio_label, ratio_spectra, species_spectrum
 from .config import FitBlock, FitDataset
 
 #: curve keys on each axis: abscissa, LIS, TOA
@@ -134,7 +134,7 @@ class LocalSpectra:
         model = self._model
         elements = element_spectra(spectra, model)
         ratios = ratio_spectra(spectra, elements, model)
-        return {**spectra, **elements, **{k.replace("_", "/"): v for k, v in ratios.items()}}
+        return {**spectra, **elements, **{ratio_label(k): v for k, v in ratios.items()}}
 
 
 @dataclass

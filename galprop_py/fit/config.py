@@ -95,7 +95,7 @@ class FitDataset(Block):
 
     @model_validator(mode="after")
     def _check(self):
-        from ..spectra import RATIOS
+        from ..spectra import RATIOS, ratio_key, ratio_label
 
         ds = observations.DATASETS[self.name]
         ratio_data = ds.y_unit == "1"
@@ -105,8 +105,8 @@ class FitDataset(Block):
                 f"dataset {self.name!r} is {what} ({ds.quantity}); model = {self.model!r} is "
                 f"{'not ' if ratio_data else ''}a ratio"
             )
-        if ratio_data and self.model.replace("/", "_") not in RATIOS:
-            allowed = ", ".join(r.replace("_", "/") for r in RATIOS)
+        if ratio_data and ratio_key(self.model) not in RATIOS:
+            allowed = ", ".join(ratio_label(r) for r in RATIOS)
             raise ValueError(f"model = {self.model!r}: not a ratio of the run (allowed: {allowed})")
         if self.x_min is not None and self.x_max is not None and not self.x_min < self.x_max:
             raise ValueError(

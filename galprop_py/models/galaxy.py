@@ -399,7 +399,9 @@ class GalaxyModel:
 
     def _catastrophic(self, species: Species, p: np.ndarray) -> SeparableField | None:
         """Spallation on the gas (n_H v (sigma_H + f_He sigma_He)) and radioactive decay
-        1/(gamma tau) with the bare-nucleus mean life [1/Myr]."""
+        1/(gamma tau) with the bare-nucleus mean life [1/Myr]; antiprotons: annihilation (and
+        non-annihilating scattering, re-injected as tertiaries) on the gas
+        (:func:`galprop_py.network.particles.antiproton_loss_cross_section_mb`)."""
         from ..network import cross_sections as xs
         from ..network import nuclides
 
@@ -410,6 +412,16 @@ class GalaxyModel:
             if tau is not None:
                 field.add(None, 1.0 / (kinematics.gamma(p, species.mass) * tau))
         lo = self.cfg.losses
+        antiproton = not species.is_lepton and species.charge < 0
+        if lo.spallation and self.cfg.gas.model != "none" and antiproton:
+            from ..network.particles import antiproton_loss_cross_section_mb
+
+            t = kinematics.kinetic_energy(p, species.mass)
+            sigma_h, sigma_he = antiproton_loss_cross_section_mb(self.cfg, t)
+            rate = kinematics.velocity_cm_s(p, species.mass) * (
+                sigma_h + self.cfg.gas.f_he * sigma_he
+            )
+            return field.add(self.target_density, rate * units.MB_CM2 * units.MYR_S)
         if not lo.spallation or self.cfg.gas.model == "none" or not nucleus:
             return field or None
         block = self.blocks.get(species.name)

@@ -52,6 +52,7 @@ class Channel:
     terms: tuple[tuple[Nuclide, float], ...] = ()
     weight: float = 1.0
     sigma_mb: float | None = None
+    product: str = ""  # "spectral" channels: antiproton, positron, electron or tertiary
 
 
 @dataclass
@@ -202,13 +203,21 @@ def build_network(cfg: Config) -> Network:
     from . import cross_sections as xs
     from . import nuclides
 
-    blocks = species_blocks(cfg)
+    blocks = []
     species = []
-    for block in blocks:
+    for block in species_blocks(cfg):
         try:
-            species.append(species_from_name(block.name))
+            sp = species_from_name(block.name)
         except ValueError as exc:
             raise ValueError(f"config key species.name = {block.name!r}: {exc}") from None
+        if sp.name != block.name:  # an alias ("pbar", "e+"): one name everywhere
+            if any(b.name == sp.name for b in blocks):
+                raise ValueError(
+                    f"config key species.name = {block.name!r}: {sp.name!r} is already a species"
+                )
+            block = block.model_copy(update={"name": sp.name})
+        species.append(sp)
+        blocks.append(block)
     block_of = {b.name: b for b in blocks}
     of_nuclide = {_nuclide(s): s.name for s in species if _nuclide(s) is not None}
     limit = cfg.network.half_life_min_myr if cfg.network is not None else 0.0
@@ -248,6 +257,11 @@ def build_network(cfg: Config) -> Network:
                 child = of_nuclide.get(target)
                 if child is not None and child != sp.name:
                     channels[child].append(Channel(sp.name, "decay", weight=branching * fraction))
+    # secondary antiprotons, positrons and electrons (integrals over the parent spectra)
+    from .particles import particle_channels
+
+    for child, chs in particle_channels(cfg, species, Channel).items():
+        channels[child].extend(chs)
     edges: dict[str, set[str]] = {}
     for child, chs in channels.items():
         for ch in chs:
@@ -256,11 +270,7 @@ def build_network(cfg: Config) -> Network:
     by_name = {s.name: s for s in species}
     ordered = [by_name[n] for g in groups for n in g]
     net = Network(ordered, block_of, channels, groups)
-    orphans = [
-        s.name
-        for s in ordered
-        if not s.is_lepton and block_of[s.name].abundance == 0 and not channels[s.name]
-    ]
+    orphans = [s.name for s in ordered if block_of[s.name].abundance == 0 and not channels[s.name]]
     if orphans:
         info(
             "warning: no source and no production channel for "

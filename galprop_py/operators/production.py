@@ -13,6 +13,15 @@ A at equal mass per nucleon).  The rate R [1/Myr] is
   the gas model has it, ionised) and f_He = n_He / n_H;
 * decay: the branching into c over gamma tau of the parent (its bare-nucleus mean life).
 
+Secondary antiprotons and leptons (``"spectral"`` channels, :mod:`galprop_py.network.particles`)
+are made at all energies below the parent's::
+
+    q_c(x, p_c) = n_H(x) beta_c int dp_P psi_P(x, p_P) v_P [dsigma_H/dT_c + f_He dsigma_He/dT_c]
+
+(beta_c = dT_c/dp_c turns the rate per unit kinetic energy into one per unit momentum): one
+matrix M[i, j] per channel from :func:`galprop_py.operators.spectral_integral.parent_quadrature`,
+applied to all owned cells in one product.
+
 Like the injection source this is not part of the operator matrix: it is a right-hand side
 evaluated on the owned cells from the parents' rank-local densities; no communication.
 """
@@ -23,6 +32,7 @@ import numpy as np
 
 from .. import units
 from ..physics import kinematics
+from .spectral_integral import apply_matrix, parent_quadrature, production_matrix
 
 
 class SecondaryProduction:
@@ -33,8 +43,30 @@ class SecondaryProduction:
         self.network = network
         self._rates: dict[str, list[tuple[str, bool, np.ndarray]]] = {}
 
+    def _spectral_matrix(self, ch, parent, child, f_he: float) -> np.ndarray:
+        """M[i, j] [1/Myr per H atom cm^-3]: production at the child's momentum node i per unit
+        parent density at node j (see the module docstring)."""
+        from ..network.particles import spectral_cross_section
+
+        model = self.model
+        p_par = model.momentum.momentum(parent)
+        p_k, weights = parent_quadrature(p_par)
+        t_n_k = kinematics.kinetic_energy(p_k, parent.mass) / parent.mass_number
+        v_k = kinematics.velocity_cm_s(p_k, parent.mass)
+        p_c = model.momentum.momentum(child)
+        t_c = kinematics.kinetic_energy(p_c, child.mass)
+        tc, tp = t_c[:, None], t_n_k[None, :]
+        sigma = spectral_cross_section(model.cfg, ch.product, tc, tp, parent, "H")
+        if f_he > 0:
+            sigma = sigma + f_he * spectral_cross_section(
+                model.cfg, ch.product, tc, tp, parent, "He"
+            )
+        kernel = np.asarray(sigma, float) * v_k[None, :] * (units.MB_CM2 * units.MYR_S)
+        return kinematics.beta(p_c, child.mass)[:, None] * production_matrix(kernel, weights)
+
     def _channel_rates(self, child: str) -> list[tuple[str, bool, np.ndarray]]:
-        """[(parent, on the gas?, rate over momentum [1/Myr per H atom cm^-3, or 1/Myr])]."""
+        """[(parent, on the gas?, rate over momentum [1/Myr per H atom cm^-3, or 1/Myr])];
+        a 2D rate is a matrix over (child, parent) momenta (spectral channels)."""
         if child in self._rates:
             return self._rates[child]
         from ..network import cross_sections as xs
@@ -57,6 +89,9 @@ class SecondaryProduction:
                 rate = ch.weight / (kinematics.gamma(p, par.mass) * tau)
                 out.append((ch.parent, False, rate * ratio))
                 continue
+            if ch.kind == "spectral":
+                out.append((ch.parent, True, self._spectral_matrix(ch, par, c, f_he)))
+                continue
             proj = (par.charge, par.mass_number)
             if ch.kind == "explicit":
                 target = (c.charge, c.mass_number)
@@ -78,7 +113,9 @@ class SecondaryProduction:
         rates = self._channel_rates(child)
         if not rates:
             return None
-        if self.model.momentum.axis != "kinetic_energy_per_nucleon":
+        if self.model.momentum.axis != "kinetic_energy_per_nucleon" and any(
+            r.ndim == 1 for _, _, r in rates
+        ):
             raise ValueError(
                 "momentum.axis = 'rigidity' cannot be used with secondary production; use "
                 "'kinetic_energy_per_nucleon' (fragments keep the kinetic energy per nucleon)"
@@ -92,7 +129,10 @@ class SecondaryProduction:
                 if n_gas is None:
                     coords = decomp.local_centers()
                     n_gas = np.asarray(self.model.target_density(coords), float)[..., None]
-                term = n_gas * rate * states[parent]
+                if rate.ndim == 2:
+                    term = n_gas * apply_matrix(rate, states[parent])
+                else:
+                    term = n_gas * rate * states[parent]
             else:
                 term = rate * states[parent]
             total = term if total is None else total + term

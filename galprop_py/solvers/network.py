@@ -1,8 +1,9 @@
 """Steady state of a whole network, normalised to the data.
 
 Species are solved in the network's order (:mod:`galprop_py.network.build`): each after all
-its parents, the members of a production cycle (p + p -> d with d -> p) iterated until their
-secondary sources settle (relative change below :data:`CYCLE_RTOL`).
+its parents, the members of a production cycle (p + p -> d with d -> p) and a species that
+feeds itself (tertiary antiprotons) iterated until their secondary sources settle (relative
+change below :data:`CYCLE_RTOL`).
 
 Normalisation.  The problem is linear in the sources, so every density is a sum of the
 responses to groups of sources that are scaled together: the species with their own
@@ -83,7 +84,8 @@ def solve_network(model, decomp, make_transport, comm, timings=None) -> tuple[di
                 stage = StageTimes(coefficients_s=t1 - t0, assembly_s=time.perf_counter() - t1)
                 if timings is not None:
                     timings[n] = stage
-            cyclic = len(group) > 1
+            # a cycle, or a species feeding itself (tertiary antiprotons)
+            cyclic = len(group) > 1 or any(n in model.network.parents(n) for n in group)
             for sweep in range(MAX_SWEEPS if cyclic else 1):
                 change = 0.0
                 for name in group:
@@ -96,13 +98,13 @@ def solve_network(model, decomp, make_transport, comm, timings=None) -> tuple[di
                             st.iterations += inf.iterations
                         st.groups = len(new["__infos__"])
                     new.pop("__infos__")
+                    info_s = new.pop("__info__")
                     for g, arr in new.items():
                         old = responses.get(name, {}).get(g)
                         if old is not None:
                             change = max(change, _relative_change(old, arr, mpi))
                         elif sweep > 0:
                             change = 1.0
-                    info_s = new.pop("__info__")
                     responses[name] = new
                     solve_info[name] = info_s
                 if cyclic and sweep > 0 and change < CYCLE_RTOL:

@@ -90,6 +90,10 @@ def steady_solver(comm, decomp=None) -> LinearSolver:
     return LinearSolver(comm, "steady_", defaults, dm=decomp.da)
 
 
+#: smallest scale relative to the largest (:func:`momentum_scaling`)
+SCALE_RANGE = 1e-12
+
+
 def momentum_scaling(decomp, rhs: np.ndarray, diag: np.ndarray) -> np.ndarray:
     """Scale s_k of the solution at momentum point k (same on every rank)."""
     axes = tuple(range(rhs.ndim - 1))
@@ -100,7 +104,11 @@ def momentum_scaling(decomp, rhs: np.ndarray, diag: np.ndarray) -> np.ndarray:
     ok = glob > 1e-300 * max(glob.max(), 1e-300)
     if not ok.any():
         return np.ones_like(glob)
-    return np.exp(np.interp(k, k[ok], np.log(glob[ok])))
+    scale = np.exp(np.interp(k, k[ok], np.log(glob[ok])))
+    # a source that vanishes at some momenta (secondary leptons below the pion threshold)
+    # does not make the density vanish there (cooled particles arrive): bound the range of
+    # the scale so that the scaled system stays well conditioned
+    return np.maximum(scale, SCALE_RANGE * scale.max())
 
 
 def scaled_solve(
