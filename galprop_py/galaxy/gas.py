@@ -52,6 +52,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
+from . import spiral_arms
 from .registry import ModelParameters, NoParameters, Registry
 from .tables import TableParameters, evaluate_table
 
@@ -168,6 +169,18 @@ def _hi_table(r, z, p, x=None, y=None):
 @HI.register("none", "-", NoParameters, "no atomic gas")
 def _hi_none(r, z, p):
     return _zeros(r, z)
+
+
+@HI.register(
+    "spiral_arms",
+    spiral_arms.FGK2006,
+    spiral_arms.SpiralArmHIParameters,
+    "an axisymmetric H I model (base) modulated by four spiral arms (3D grids, see "
+    "galprop_py.galaxy.spiral_arms); azimuthal average = the base model",
+    context=("x", "y"),
+)
+def _hi_spiral_arms(r, z, p, x=None, y=None):
+    return spiral_arms.modulated(HI.get(p.base), p.base_parameters, r, z, p, x, y)
 
 
 # --- H2 ---------------------------------------------------------------------------------------
@@ -292,6 +305,18 @@ def _h2_table(r, z, p, x=None, y=None):
 @H2.register("none", "-", NoParameters, "no molecular gas")
 def _h2_none(r, z, p):
     return _zeros(r, z)
+
+
+@H2.register(
+    "spiral_arms",
+    spiral_arms.FGK2006,
+    spiral_arms.SpiralArmH2Parameters,
+    "an axisymmetric H2 model (base) modulated by four spiral arms (3D grids, see "
+    "galprop_py.galaxy.spiral_arms); azimuthal average = the base model",
+    context=("x", "y", "x_co"),
+)
+def _h2_spiral_arms(r, z, p, x=None, y=None, x_co=None):
+    return spiral_arms.modulated(H2.get(p.base), p.base_parameters, r, z, p, x, y, x_co=x_co)
 
 
 #: H2 models that convert CO with X_CO (gas.x_co applies to them only)

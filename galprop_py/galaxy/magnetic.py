@@ -13,13 +13,16 @@ Strength (``losses.b_field_model``, ``[losses.b_field_parameters]``), in muG
       R_B = 10 kpc, z_B = 2 kpc); the keys ``losses.b_field_ug``,
       ``b_field_scale_radius_kpc``, ``b_field_scale_height_kpc`` are its parameters;
     * ``uniform``: B = ``b_ug`` everywhere;
-    * ``pshirkov2011_ass``, ``pshirkov2011_bss``: |B| of the regular field below (3D grids).
+    * ``pshirkov2011_ass``, ``pshirkov2011_bss``: |B| of the regular field below (3D grids);
+    * ``jf12``: Jansson & Farrar 2012 (:mod:`.magnetic_jf12`; regular, striated, random);
+    * ``table``: a user HDF5 field (:mod:`.magnetic_table`).
 
 Direction (``diffusion.field_model``, ``[diffusion.field_parameters]``)
     * ``uniform``: ``diffusion.field_direction`` everywhere (in the grid's frame);
     * ``spiral``: b = sin p r_hat + cos p phi_hat in the disc plane, p =
       ``diffusion.pitch_angle_deg`` (azimuthal for p = 0; b_z = 0; horizontal on a slab);
-    * ``pshirkov2011_ass``, ``pshirkov2011_bss``: B/|B| of the regular field below (3D grids).
+    * ``pshirkov2011_ass``, ``pshirkov2011_bss``: B/|B| of the regular field below (3D grids);
+    * ``jf12``, ``table``: B/|B| of the JF12 regular field, of a user HDF5 field (3D grids).
 
 Pshirkov et al. 2011 (ApJ 738, 192), the regular field fitted to Faraday rotation measures of
 extragalactic sources, with their best-fit parameters (R_sun = 8.5 kpc).  Disc
@@ -45,7 +48,7 @@ sign) follow CRPropa's PT11Field, which implements the same equations with the S
 field here is that one turned by 180 deg about the z axis).  The disc field is
 divergence-free for r > R_c (field lines are the curves psi = const and r b(r) is constant);
 inside R_c, where b is held constant, div B = b(R_c) g(psi) sin p / r (the paper's model is not
-solenoidal there); the halo is divergence-free.  JF12 (Jansson & Farrar 2012) is not here yet.
+solenoidal there); the halo is divergence-free.  JF12: :mod:`.magnetic_jf12`.
 
 A pitch angle p of this module's ``spiral`` (counter-clockwise phi) describes the same field
 lines as Pshirkov's -p: their p = -5 deg is a trailing spiral of 5 deg, ``spiral`` with p = +5.
@@ -58,6 +61,7 @@ import math
 import numpy as np
 from pydantic import Field, field_validator
 
+from . import magnetic_jf12, magnetic_table
 from .registry import ModelParameters, Registry
 
 STRENGTH = Registry("magnetic field strength")
@@ -297,6 +301,51 @@ def pshirkov2011_ass_direction(r, z, p, coords=None, geometry=None):
 )
 def pshirkov2011_bss_direction(r, z, p, coords=None, geometry=None):
     return pshirkov2011_direction(coords, geometry, p, True, "pshirkov2011_bss")
+
+
+# --- Jansson & Farrar 2012 and user tables (magnetic_jf12.py, magnetic_table.py) ---------------
+@STRENGTH.register(
+    "jf12",
+    magnetic_jf12.REFERENCE,
+    magnetic_jf12.JF12Parameters,
+    "JF12 |B|: regular (disc + toroidal halo + X field), + striated, random or total",
+    context=("x", "y"),
+)
+def jf12_strength(r, z, p, x=None, y=None):
+    return magnetic_jf12.strength(x, y, z, p)
+
+
+@DIRECTION.register(
+    "jf12",
+    magnetic_jf12.REFERENCE,
+    magnetic_jf12.JF12Parameters,
+    "B/|B| of the JF12 regular field (disc + toroidal halo + X field)",
+    context=("coords", "geometry"),
+)
+def jf12_direction(r, z, p, coords=None, geometry=None):
+    return magnetic_jf12.direction(coords, geometry, p)
+
+
+@STRENGTH.register(
+    "table",
+    "user table",
+    magnetic_table.TableFieldParameters,
+    "|B| of a user HDF5 field (x, y, z, Bx, By, Bz, optional B_random), trilinear",
+    context=("x", "y"),
+)
+def table_strength(r, z, p, x=None, y=None):
+    return magnetic_table.strength(x, y, z, p)
+
+
+@DIRECTION.register(
+    "table",
+    "user table",
+    magnetic_table.TableFieldParameters,
+    "B/|B| of a user HDF5 field (x, y, z, Bx, By, Bz), trilinear",
+    context=("coords", "geometry"),
+)
+def table_direction(r, z, p, coords=None, geometry=None):
+    return magnetic_table.direction(coords, geometry, p)
 
 
 # --- for the config and the galaxy model --------------------------------------------------------

@@ -50,6 +50,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import Field
 
+from . import spiral_arms
 from .registry import ModelParameters, NoParameters, Registry
 from .tables import TableParameters, evaluate_table
 
@@ -292,6 +293,19 @@ def gaussian(r, z, p: GaussianParameters, coords=None):
 )
 def table(r, z, p: TableParameters, x=None, y=None):
     return evaluate_table(r, z, p, x=x, y=y)
+
+
+@SOURCES.register(
+    "spiral_arms",
+    spiral_arms.FGK2006,
+    spiral_arms.SpiralArmSourceParameters,
+    "an axisymmetric profile (profile) modulated by four spiral arms (3D grids, see "
+    "galprop_py.galaxy.spiral_arms); azimuthal average = the profile",
+    context=("x", "y"),
+)
+def spiral_arms_source(r, z, p, x=None, y=None):
+    base = SOURCES.get(p.profile)
+    return spiral_arms.modulated(base, p.profile_parameters, r, z, p, x, y)
 
 
 # --- for the config and the galaxy model --------------------------------------------------------
