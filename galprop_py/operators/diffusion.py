@@ -3,16 +3,18 @@
 Finite volumes on the cell-centred grid; boundary faces: free escape (psi = 0 on the face, at
 half a cell), closed and axis faces carry no flux.
 
-Two discretisations of the tensor (``scheme``):
+Two linear discretisations of the tensor (``scheme``); the positive and convergent
+nonlinear one built on ``"centred"`` is :mod:`galprop_py.operators.anisotropic_limited`:
 
 ``"centred"``
     Normal flux kappa_aa d_a psi by the two-point difference; cross terms kappa_ab d_b psi
     on each face by the average of the centred b-differences of the two cells sharing it
-    (the face-centred, "asymmetric" scheme in the terms of Guenter et al. 2005, J. Comput.
-    Phys. 209, 354).  Second order and accurate for strong anisotropy (B12 moments to
-    1e-5), but the cross terms put coefficients of both signs in the matrix, so psi can
-    undershoot below zero near steep gradients (-2e-3 of the peak at kappa_par/kappa_perp =
-    1e3 in tests/test_anisotropic_diffusion.py).
+    (the face-centred, *asymmetric* scheme in the terms of Guenter et al. 2005, J. Comput.
+    Phys. 209, 354; their symmetric scheme puts the fluxes at the cell corners).  Second
+    order and accurate for strong anisotropy (B12 moments to 1e-5), but the cross terms put
+    coefficients of both signs in the matrix, so psi can undershoot below zero near steep
+    gradients (-2e-3 of the peak at kappa_par/kappa_perp = 1e3 in
+    tests/test_anisotropic_diffusion.py).
 
 ``"monotone"`` (default for anisotropic tensors)
     The symmetric part of the tensor is split into non-negative diffusion along lattice
@@ -22,21 +24,34 @@ Two discretisations of the tensor (``scheme``):
     Each term is a two-point flux with a non-negative weight, so the matrix is an M-matrix
     and psi >= 0 (positive-coefficient scheme, e.g. Motzkin & Wasow 1953; Weickert 1998).
     Where alpha_a would be negative (a field far from the lattice directions with
-    kappa_par/kappa_perp large) it is set to zero, which adds the smallest extra diffusion
-    along axis a that keeps positivity; :attr:`SpatialDiffusion.max_added_fraction` reports
-    it.  The antisymmetric (drift) part is non-dissipative and uses the centred cross terms
-    in both schemes.  Measured cost of positivity (B12, field oblique to all axes,
-    h = 1): at kappa_par/kappa_perp = 1e3 the added diffusion is 0.23 kappa_par across the
-    field (235 times the physical perpendicular spreading); at ratio 10 it is 0.13 kappa_par.
+    kappa_par/kappa_perp large) it is set to zero, which adds extra diffusion along axis a
+    that keeps positivity; :attr:`SpatialDiffusion.max_added_fraction` reports it.  The
+    added diffusion depends only on the spacing ratios, so it does NOT vanish under
+    refinement: the scheme then solves another equation.  Its cross-field part, at most
+    sum_a added_a (1 - b_a^2) in any direction across b (|P e_a|^2 = 1 - b_a^2 with P the
+    projector across b; the bound is reached in 2D), relative to kappa_perp, is
+    :attr:`SpatialDiffusion.max_cross_field_fraction` (per-axis maxima over the faces,
+    summed); a run warns once when it exceeds :data:`CROSS_FIELD_WARNING` (10%).  The
+    antisymmetric (drift) part is non-dissipative and uses the centred cross terms in both
+    schemes.  Measured cost of positivity (B12, field oblique to all axes,
+    benchmarks/anisotropic_point_release.py): at kappa_par/kappa_perp = 1e3 the variance
+    across b grows 234 times too fast (0.23 kappa_par of extra diffusion), at ratio 10
+    2.3 times too fast, identically on h = 1.9, 0.98 and 0.66.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from mpi4py import MPI
 
+from ..messages import notice
 from .base import FRAME_AXES, Operator, SpeciesCoefficients, face_coordinates, unit_offset
 
 SCHEMES = ("monotone", "centred")
+
+#: Numerical cross-field diffusion of the monotone scheme, relative to kappa_perp, above
+#: which a run warns.
+CROSS_FIELD_WARNING = 0.1
 
 
 class SpatialDiffusion(Operator):
@@ -47,6 +62,8 @@ class SpatialDiffusion(Operator):
             raise ValueError(f"diffusion.scheme = {scheme!r}: allowed {', '.join(SCHEMES)}")
         self.scheme = scheme
         self.max_added_fraction = 0.0
+        self.max_cross_field_fraction = 0.0
+        self._warned = False
 
     def is_active(self, coeffs: SpeciesCoefficients) -> bool:
         return coeffs.diffusion is not None
@@ -56,7 +73,9 @@ class SpatialDiffusion(Operator):
         dim = decomp.grid.dim
         frame = FRAME_AXES[decomp.grid.geometry]
         monotone = self.scheme == "monotone" and not tensor.is_scalar and dim > 1
+        cross_field = 0.0
         for a in range(dim):
+            axis_cross = 0.0
             for side in (-1, 1):
                 coords, info = face_coordinates(decomp, a, side)
                 kaa = tensor.component(a, a, coords, frame)
@@ -84,14 +103,47 @@ class SpatialDiffusion(Operator):
                     if np.any(added):
                         frac = float(np.max(added / np.maximum(kaa, 1e-300)))
                         self.max_added_fraction = max(self.max_added_fraction, frac)
+                        perp = _cross_field_part(tensor, coords, frame, a, added)
+                        axis_cross = max(axis_cross, perp)
                     kaa = np.maximum(reduced, 0.0)
                 t = geo * kaa / h
                 system.diag += t * (interior | open_)
                 system.add_spatial(unit_offset(dim, a, side), -t * interior)
+            cross_field += axis_cross
         if monotone:
             for a in range(dim):
                 for b in range(a + 1, dim):
                     _diagonal_fluxes(system, decomp, tensor, frame, a, b)
+            self._report_cross_field(decomp, cross_field)
+
+    def _report_cross_field(self, decomp, local_fraction: float) -> None:
+        """Global maximum of the monotone scheme's numerical cross-field diffusion over
+        kappa_perp (collective: every rank assembles); warn once above 10%."""
+        frac = decomp.comm.tompi4py().allreduce(local_fraction, op=MPI.MAX)
+        self.max_cross_field_fraction = max(self.max_cross_field_fraction, frac)
+        if frac > CROSS_FIELD_WARNING and not self._warned:
+            self._warned = True
+            notice(
+                f"diffusion.scheme = 'monotone' adds numerical cross-field diffusion of up to "
+                f"{frac:.3g} kappa_perp (more than {CROSS_FIELD_WARNING:g}; it does not vanish "
+                "under refinement): the field is too oblique to the grid for this "
+                "kappa_perp/kappa_par; the limited scheme "
+                "(galprop_py.operators.anisotropic_limited) or 'centred' converge"
+            )
+
+
+def _cross_field_part(tensor, coords, frame, a, added) -> float:
+    """max over the faces of added_a (1 - b_a^2) / kappa_perp: the largest diffusivity
+    across b that extra diffusion ``added`` along axis a brings."""
+    b = tensor.field_direction(coords)
+    ba = np.asarray(b[frame[a]], float)[..., None]
+    s = 1.0 if tensor.spatial_factor is None else tensor.spatial_factor(coords)
+    s = np.asarray(s, float)[..., None]
+    kperp = 0.0 if tensor.kappa_perp is None else tensor.kappa_perp
+    kperp = s * kperp
+    perp = added * (1.0 - ba**2)
+    ratio = np.where(perp > 0.0, perp / np.maximum(kperp, 1e-300), 0.0)
+    return float(np.max(ratio))
 
 
 def _spacing(decomp, b):
