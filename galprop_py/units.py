@@ -34,6 +34,7 @@ H_PLANCK_EV_S = 4.135667696e-15  # Planck constant [eV s]
 # --- conversions ------------------------------------------------------------------------
 KPC_CM = 3.0856775814913673e21  # 1 kpc [cm]
 PC_CM = KPC_CM * 1e-3
+AU_CM = 1.495978707e13  # astronomical unit [cm] (IAU 2012 Resolution B2, exact)
 MYR_S = 3.15576e13  # 1 Myr (Julian) [s]
 YR_S = MYR_S * 1e-6
 KM_CM = 1e5

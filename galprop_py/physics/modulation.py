@@ -9,6 +9,9 @@ Liouville's theorem gives (benchmarks.md B8)::
 
 ``m`` the rest energy per nucleon.  ``J`` is the differential intensity per unit kinetic
 energy per nucleon (e.g. m^-2 s^-1 sr^-1 (GeV/n)^-1); the energies are in GeV/n.
+
+:func:`modulate` dispatches on ``[modulation] model``: the force field (default) or the
+spherical Parker model of :mod:`galprop_py.heliosphere.parker`.
 """
 
 from __future__ import annotations
@@ -100,3 +103,40 @@ def force_field_analytic(
     t = np.asarray(t_n, dtype=float)
     shift = _energy_shift(phi_gv, charge, mass_number)
     return np.asarray(j_lis(t + shift), dtype=float) * _liouville_factor(t, shift, mass_per_nucleon)
+
+
+def parker_parameters(block):
+    """:class:`~galprop_py.heliosphere.parker.ParkerParameters` from a
+    ``[modulation.spherical_parker]`` block (:class:`galprop_py.config.SphericalParkerBlock`)."""
+    from ..heliosphere.parker import ParkerParameters
+
+    return ParkerParameters(
+        r_hp_au=block.r_hp_au,
+        v_sw_km_s=block.v_sw_km_s,
+        kappa0_cm2_s=block.kappa0_cm2_s,
+        a=block.a,
+        b=block.b,
+        n_r=block.n_r,
+        n_rigidity=block.n_rigidity,
+        inner_boundary=block.inner_boundary,
+    )
+
+
+def modulate(t_n: ArrayLike, j_lis: ArrayLike, modulation, species) -> np.ndarray:
+    """TOA intensity at ``t_n`` [GeV/n] of ``species`` for the LIS ``j_lis`` (per GeV/n).
+
+    ``modulation`` is either a force-field potential phi [GV] (a number: :func:`force_field`)
+    or a ``[modulation]`` block (:class:`galprop_py.config.ModulationBlock`) whose ``model``
+    picks :func:`force_field` with its ``phi_gv`` (the default) or the spherical Parker model
+    with its ``spherical_parker`` parameters
+    (:func:`galprop_py.heliosphere.parker.spherical_parker`)."""
+    model = getattr(modulation, "model", None)
+    if model is None or model == "force_field":
+        phi = float(getattr(modulation, "phi_gv", modulation))
+        m_n = species.mass / species.mass_number
+        return force_field(t_n, j_lis, phi, m_n, species.charge, species.mass_number)
+    if model == "spherical_parker":
+        from ..heliosphere.parker import spherical_parker
+
+        return spherical_parker(t_n, j_lis, parker_parameters(modulation.spherical_parker), species)
+    raise ValueError(f"modulation.model = {model!r}: allowed 'force_field', 'spherical_parker'")
