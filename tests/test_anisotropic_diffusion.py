@@ -191,8 +191,9 @@ def test_b12_field_along_grid_axis(scheme):
 
 
 @pytest.mark.parallel
-def test_b12_oblique_field_symmetric_scheme():
-    """b = (1, 2, 3)/sqrt(14), symmetric scheme, kpar/kperp = 10 (the benchmark case) and 100.
+def test_b12_oblique_field_centred_scheme():
+    """b = (1, 2, 3)/sqrt(14), centred (face-based) scheme, kpar/kperp = 10 (the benchmark
+    case) and 100.
     Growth along b (2 kpar t = 12) and across b (mean of the two perpendicular directions,
     2 kperp t) within 1e-3 (measured 3e-6 and 6e-7 at ratio 10), the whole covariance growth
     matrix within 1e-4 of 2 kpar t (measured 2.3e-6); shape within 3% (ratio 10, measured
@@ -204,7 +205,7 @@ def test_b12_oblique_field_symmetric_scheme():
         exp = rel.expected(p)
         along, across = rel.along_b(rel.growth[p]), rel.across_b(rel.growth[p])
         print(
-            f"\nsymmetric oblique kpar/kperp = {KPAR / rel.kperp[p]:g}: along b {along:.6f} "
+            f"\ncentred oblique kpar/kperp = {KPAR / rel.kperp[p]:g}: along b {along:.6f} "
             f"(exact {rel.along_b(exp):.6f}), across b {across:.6f} "
             f"(exact {rel.across_b(exp):.6f}), max |dC - exact| "
             f"{np.max(np.abs(rel.growth[p] - exp)):.2e}, shape error {rel.shape_error[p]:.4f}, "
@@ -245,7 +246,7 @@ def test_b12_oblique_strong_anisotropy_monotone():
       extra diffusivity of 0.234 kpar at ratio 1e3, 235 times the physical 2 kperp t
       (0.129 kpar, 2.3 times, at ratio 10), and the peak is 40% (21%) low.  This is the known
       price of a positive linear scheme on the 27-point stencil for a field far from the
-      lattice directions; the symmetric scheme has no such error but undershoots (next test).
+      lattice directions; the centred scheme has no such error but undershoots (next test).
       Asserted below 0.24 kpar (0.14 kpar).
     """
     rel = _release(OBLIQUE, [1e-3, 1e-1], "monotone")
@@ -277,8 +278,8 @@ def test_b12_oblique_strong_anisotropy_monotone():
 
 
 @pytest.mark.parallel
-def test_b12_symmetric_scheme_undershoots_for_strong_oblique_anisotropy():
-    """Why the monotone scheme exists: the symmetric scheme at kpar/kperp = 1e3 and oblique b
+def test_b12_centred_scheme_undershoots_for_strong_oblique_anisotropy():
+    """Why the monotone scheme exists: the centred scheme at kpar/kperp = 1e3 and oblique b
     keeps the moments exact (1e-3; measured 2e-6 along, 2e-5 across) but the density goes
     negative (measured -2.1e-3 of the maximum; asserted between -1e-2 and -1e-4)."""
     rel = _release(OBLIQUE, [1e-3, 1e-3], "centred")
@@ -286,7 +287,7 @@ def test_b12_symmetric_scheme_undershoots_for_strong_oblique_anisotropy():
     along, across = rel.along_b(rel.growth[0]), rel.across_b(rel.growth[0])
     undershoot = rel.min_over_max[:, 0].min()
     print(
-        f"\nsymmetric oblique kpar/kperp = 1e3: along b {along:.6f} (exact "
+        f"\ncentred oblique kpar/kperp = 1e3: along b {along:.6f} (exact "
         f"{rel.along_b(exp):.6f}), across b {across:.6e} (exact {rel.across_b(exp):.6e}), "
         f"min/max {undershoot:.3e}, shape error {rel.shape_error[0]:.4f}"
     )

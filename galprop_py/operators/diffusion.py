@@ -3,8 +3,7 @@
 Finite volumes on the cell-centred grid; boundary faces: free escape (psi = 0 on the face, at
 half a cell), closed and axis faces carry no flux.
 
-Two linear discretisations of the tensor (``scheme``); the positive and convergent
-nonlinear one built on ``"centred"`` is :mod:`galprop_py.operators.anisotropic_limited`:
+Two linear discretisations of the tensor (``scheme``), and a nonlinear one:
 
 ``"centred"``
     Normal flux kappa_aa d_a psi by the two-point difference; cross terms kappa_ab d_b psi
@@ -37,6 +36,14 @@ nonlinear one built on ``"centred"`` is :mod:`galprop_py.operators.anisotropic_l
     benchmarks/anisotropic_point_release.py): at kappa_par/kappa_perp = 1e3 the variance
     across b grows 234 times too fast (0.23 kappa_par of extra diffusion), at ratio 10
     2.3 times too fast, identically on h = 1.9, 0.98 and 0.66.
+
+``"limited"``
+    Assembles the ``"centred"`` matrix; the solvers (:func:`galprop_py.solvers.steady.
+    solve_steady`, :class:`galprop_py.solvers.transient.TimeIntegrator`) then solve with
+    the flux-corrected, positive and convergent operator built on it,
+    :class:`galprop_py.operators.anisotropic_limited.LimitedDiffusion` (Picard iterations;
+    ``limiter_gamma``, ``limiter_rtol``).  What the limiter did is
+    :meth:`SpatialDiffusion.diagnostics` once a solver has recorded it.
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ from mpi4py import MPI
 from ..messages import notice
 from .base import FRAME_AXES, Operator, SpeciesCoefficients, face_coordinates, unit_offset
 
-SCHEMES = ("monotone", "centred")
+SCHEMES = ("monotone", "centred", "limited")
 
 #: Numerical cross-field diffusion of the monotone scheme, relative to kappa_perp, above
 #: which a run warns.
@@ -63,7 +70,21 @@ class SpatialDiffusion(Operator):
         self.scheme = scheme
         self.max_added_fraction = 0.0
         self.max_cross_field_fraction = 0.0
+        self.limiter_summary: dict = {}  # set by the solvers of a "limited" scheme
         self._warned = False
+
+    def diagnostics(self) -> dict:
+        """What the scheme added, for the log and the result file: monotone: the largest
+        extra diffusion along an axis (fraction of kappa_aa) and its cross-field part
+        (fraction of kappa_perp); limited: :meth:`LimitedDiffusion.summary` (Picard
+        iterations, fraction of the antidiffusion removed)."""
+        out = {"scheme": self.scheme}
+        if self.scheme == "monotone":
+            out["max_added_fraction"] = self.max_added_fraction
+            out["max_cross_field_fraction"] = self.max_cross_field_fraction
+        elif self.scheme == "limited":
+            out.update(self.limiter_summary)
+        return out
 
     def is_active(self, coeffs: SpeciesCoefficients) -> bool:
         return coeffs.diffusion is not None
@@ -127,8 +148,8 @@ class SpatialDiffusion(Operator):
                 f"diffusion.scheme = 'monotone' adds numerical cross-field diffusion of up to "
                 f"{frac:.3g} kappa_perp (more than {CROSS_FIELD_WARNING:g}; it does not vanish "
                 "under refinement): the field is too oblique to the grid for this "
-                "kappa_perp/kappa_par; the limited scheme "
-                "(galprop_py.operators.anisotropic_limited) or 'centred' converge"
+                "kappa_perp/kappa_par; diffusion.scheme = 'limited' (positive) or "
+                "'centred' converge"
             )
 
 

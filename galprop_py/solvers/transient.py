@@ -10,14 +10,23 @@ t + dt takes theta P(t + dt) + (1 - theta) P(t) (parents are stepped first), so 
 keeps the scheme's order; the Rannacher half steps take the mean of the two, then P(t + dt).
 Each step is solved in the steady solver's momentum-scaled unknowns
 (:func:`galprop_py.solvers.steady.scaled_solve`), so its tolerance holds at every momentum.
+
+``diffusion.scheme = "limited"``: each step is a Picard solve of the nonlinear limited
+operator (:class:`galprop_py.operators.anisotropic_limited.LimitedDiffusion`, linear steps
+with this KSP).  Only backward Euler is allowed with it: the positivity of a theta < 1 step
+needs its explicit half non-negative, dt (1 - theta) A_ii <= 1, i.e. dt below about
+h^2 / (2 d kappa) (d dimensions), far shorter than the steps a galactic run takes (and
+Crank-Nicolson rings on the limiter's switching); a "crank_nicolson" or "cn-be" scheme is
+refused with one line.
 """
 
 from __future__ import annotations
 
 from petsc4py import PETSc
 
+from ..operators.anisotropic_limited import LimiterOptions, limited_operator, record_summary
 from ..transport import SpeciesTransport
-from .petsc import LinearSolver
+from .petsc import LinearSolver, SolveInfo
 from .steady import scaled_solve
 
 SCHEMES = {"backward_euler": 1.0, "crank_nicolson": 0.5, "cn-be": 0.5}
@@ -30,6 +39,7 @@ class TimeIntegrator:
         dt: float,
         scheme: str = "cn-be",
         solver: LinearSolver | None = None,
+        limiter: LimiterOptions | None = None,
     ):
         if scheme not in SCHEMES:
             raise ValueError(f"time.scheme = {scheme!r}: allowed {', '.join(SCHEMES)}")
@@ -44,6 +54,25 @@ class TimeIntegrator:
         self._ops: dict[tuple[float, float], PETSc.Mat] = {}
         self.steps_done = 0
         self.last_info = None
+        # diffusion.scheme = "limited": the Picard solver of the nonlinear operator
+        self.limited = limited_operator(transport, self.solver, limiter)
+        if self.limited is not None and scheme != "backward_euler":
+            self.limited.destroy()
+            raise ValueError(
+                f"time.scheme = {scheme!r} with diffusion.scheme = 'limited': allowed "
+                "'backward_euler' (a theta < 1 step keeps psi >= 0 only for dt (1 - theta) "
+                "A_ii <= 1)"
+            )
+
+    def diagnostics(self) -> dict:
+        """What the diffusion scheme added or limited so far (for the log and the result
+        file: :meth:`galprop_py.operators.diffusion.SpatialDiffusion.diagnostics`)."""
+        from ..operators.anisotropic_limited import diffusion_operator
+
+        if self.limited is not None:
+            record_summary(self.transport, self.limited)
+        op = diffusion_operator(self.transport)
+        return {} if op is None else op.diagnostics()
 
     def state(self) -> dict:
         """What a checkpoint must hold for a restart to continue this run exactly: the
@@ -96,12 +125,38 @@ class TimeIntegrator:
         if extra_source is not None:
             b = b + extra_source
         rhs.destroy()
+        if self.limited is not None:
+            self.last_info = self._limited_step(psi, b, theta, dt, t)
+            return t + dt
         mat, diag = self._lhs(theta, dt)
         self.last_info = scaled_solve(
             dec, self.solver, mat, diag, b, psi,
             what=f"time step t = {t:.6g} Myr of species {tr.species.name}",
         )  # fmt: skip
         return t + dt
+
+    def _limited_step(self, psi, b, theta, dt, t) -> SolveInfo:
+        """(I/dt + A(u)) u = b by Picard iterations (theta = 1: the constructor refuses
+        others; ``b`` holds psi/dt and the sources)."""
+        op = self.limited
+        krylov0 = op.stats.linear_iterations
+        op.solve(
+            b, psi, scale=theta, shift=1.0 / dt,
+            what=f"time step t = {t:.6g} Myr of species {self.transport.species.name}",
+        )  # fmt: skip
+        return SolveInfo(
+            iterations=op.stats.linear_iterations - krylov0,
+            residual_norm=op.stats.last_residual,
+            rhs_norm=1.0,
+            reason="PICARD_CONVERGED",
+            reason_code=1,
+        )
+
+    def destroy(self) -> None:
+        """Free the limited operator (the KSP and matrices are freed with their owners)."""
+        if self.limited is not None:
+            self.limited.destroy()
+            self.limited = None
 
     def advance(self, psi: PETSc.Vec, t: float, t_end: float, callback=None) -> float:
         """Step until t_end (the last step is shortened to land on it)."""
