@@ -11,6 +11,16 @@ of ``reacceleration.model`` (default Seo & Ptuskin 1994); both in
 :mod:`galprop_py.galaxy.transport`.
 Magnetic field strength and direction by name: :mod:`galprop_py.galaxy.magnetic`.
 Wind: u_z = sign(z) (v0 + dv/dz |z|) (radial for the spherical geometry).
+
+Random field.  Synchrotron losses take B_total^2 = B_reg^2 + B_rand^2 of models that have a
+random component (``losses.synchrotron_field``, :meth:`GalaxyModel.synchrotron_field_parameters`).
+The quasilinear tensor (``diffusion.model = "quasilinear"``) is NOT fed with the model's
+delta B / B per cell: its kappa_par(p), kappa_perp(p) are tabulated once for one
+``[diffusion.turbulence]`` (delta_b_over_b, b_field_ug) and the tensor is a momentum table
+times one spatial factor s(x) shared by both.  A delta B / B(x) changes kappa_par and
+kappa_perp by different, non-power-law factors (resonance broadening, the outer scale, NLGC's
+kappa_perp ~ kappa_par^(1/3)), so it is not one s(x); it would need a tensor tabulated per
+cell (or on a delta B / B grid and interpolated), which DiffusionTensor does not hold.
 """
 
 from __future__ import annotations
@@ -92,6 +102,35 @@ def _xy_context(coords, geometry: str) -> dict:
     return {"x": coords[0], "y": coords[1]} if geometry == "cartesian3d" else {}
 
 
+def _memoised_on_coords(function, size: int = 16):
+    """``function(coords)`` remembered by the coordinate values (a digest of each array's
+    shape and bytes), for 3D field directions: the diffusion operator asks for b on the same
+    faces once per tensor component and per species, and a JF12 evaluation costs ~30 times
+    the digest.  The arrays returned are read-only (shared between calls)."""
+    import hashlib
+
+    cache: dict = {}
+
+    def remembered(coords):
+        digest = hashlib.blake2b(digest_size=16)
+        for c in coords:
+            a = np.ascontiguousarray(c, dtype=float)
+            digest.update(repr(a.shape).encode())
+            digest.update(a.tobytes())
+        key = digest.digest()
+        hit = cache.get(key)
+        if hit is None:
+            hit = tuple(np.asarray(v, float) for v in function(coords))
+            for v in hit:
+                v.setflags(write=False)
+            if len(cache) >= size:
+                cache.pop(next(iter(cache)))
+            cache[key] = hit
+        return hit
+
+    return remembered
+
+
 class GalaxyModel:
     """Everything position-dependent of a config: gas, sources, wind, diffusion law."""
 
@@ -143,19 +182,51 @@ class GalaxyModel:
         ``diffusion.field_model`` of :mod:`galprop_py.galaxy.magnetic` (``uniform``,
         ``spiral``: b = sin(p) r_hat + cos(p) phi_hat in the disc plane, rotated with the
         azimuth on Cartesian grids, horizontal on a slab; Pshirkov et al. 2011 on 3D grids)."""
+        cached = getattr(self, "_field_direction", None)
+        if cached is not None:
+            return cached
         d = self.cfg.diffusion
-        return magnetic.direction_field(
+        direction = magnetic.direction_field(
             d.field_model, d.field_model_parameters(), self.grid.geometry
         )
+        if self.grid.geometry == "cartesian3d" and d.field_model != "uniform":
+            direction = _memoised_on_coords(direction)
+        self._field_direction = direction
+        return direction
 
-    def field_strength(self, coords):
-        """|B| [muG] of ``losses.b_field_model`` (:mod:`galprop_py.galaxy.magnetic`)."""
+    def field_strength(self, coords, parameters=None):
+        """|B| [muG] of ``losses.b_field_model`` (:mod:`galprop_py.galaxy.magnetic`) with its
+        configured parameters, or with ``parameters`` (:meth:`synchrotron_field_parameters`)."""
         lo = self.cfg.losses
         r, z = galactic_rz(coords, self.grid.geometry, self.cfg.sun.r_kpc)
         shape = np.broadcast_shapes(*[np.shape(c) for c in coords])
         context = {"sun_r_kpc": self.cfg.sun.r_kpc, **_xy_context(coords, self.grid.geometry)}
-        b = magnetic.STRENGTH.get(lo.b_field_model)(r, z, lo.b_field_model_parameters(), **context)
+        params = lo.b_field_model_parameters() if parameters is None else parameters
+        b = magnetic.STRENGTH.get(lo.b_field_model)(r, z, params, **context)
         return np.broadcast_to(b, shape)
+
+    def synchrotron_field_parameters(self):
+        """Parameters of ``losses.b_field_model`` for the synchrotron losses.
+
+        Synchrotron losses go with the energy density of the whole field, B_total^2 = B_reg^2
+        + B_rand^2 (the pitch-angle-averaged rate of a particle in a field with a random part,
+        e.g. Jansson & Farrar 2012b, whose synchrotron maps use all components).  With
+        ``losses.synchrotron_field = "total"`` (default) models with a random component take
+        ``component = "total"``: JF12 (1 + beta) B_reg^2 + B_rand^2 (regular, striated and
+        random, :mod:`galprop_py.galaxy.magnetic_jf12`), a user table B_reg^2 + B_random^2
+        where it has a ``B_random`` dataset (:mod:`galprop_py.galaxy.magnetic_table`); models
+        without a ``component`` (exponential_disc, uniform, Pshirkov 2011) are used as they
+        are.  ``"b_field_model"``: the configured component."""
+        lo = self.cfg.losses
+        params = lo.b_field_model_parameters()
+        if lo.synchrotron_field != "total" or "component" not in type(params).model_fields:
+            return params
+        if lo.b_field_model == "table":
+            from ..galaxy import magnetic_table
+
+            if magnetic_table.load_field_table(params.path).random is None:
+                return params
+        return params.model_copy(update={"component": "total"})
 
     def sun_coords(self) -> list[np.ndarray]:
         """Grid coordinates of the Sun (sun.r_kpc, azimuth 0, sun.z_kpc), one point."""
@@ -380,10 +451,11 @@ class GalaxyModel:
         return np.broadcast_to(value * np.exp(arg), shape)
 
     def magnetic_energy_profile(self, coords):
-        """(B / muG)^2 with B of ``losses.b_field_model`` (:meth:`field_strength`; default
-        B = B_sun exp(-(r - r_sun)/R_B - |z|/z_B), the exponential disc of Strong, Moskalenko
-        & Reimer 2000, ApJ 537, 763)."""
-        b = self.field_strength(coords)
+        """(B / muG)^2 of the synchrotron losses: B of ``losses.b_field_model`` with
+        :meth:`synchrotron_field_parameters` (the total field where the model has a random
+        component; default B = B_sun exp(-(r - r_sun)/R_B - |z|/z_B), the exponential disc of
+        Strong, Moskalenko & Reimer 2000, ApJ 537, 763)."""
+        b = self.field_strength(coords, self.synchrotron_field_parameters())
         return b * b
 
     def _photon_profile(self, profile):
