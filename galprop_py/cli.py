@@ -89,6 +89,9 @@ class Request:
     ratios: list[str] = field(default_factory=list)
     rigidity: bool = False
     output: str | None = None
+    map_process: str | None = None  # plot --map PROCESS
+    energy_gev: float = 1.0  # plot --energy
+    region: str | None = None  # plot --region L1,L2,B1,B2
     vary: list[str] = field(default_factory=list)
     group_size: int = 1
 
@@ -226,15 +229,35 @@ def plot(
     output: str | None = typer.Option(
         None, "--output", metavar="PNG", help="Default: <file stem>_spectra.png beside FILE."
     ),
+    map_process: str | None = typer.Option(
+        None,
+        "--map",
+        metavar="PROCESS",
+        help="A sky map of the run's [emission]: pi0, inverse_compton, bremsstrahlung, "
+        "synchrotron (default PNG <file stem>_<PROCESS>_map.png).",
+    ),
+    energy: float = typer.Option(
+        1.0,
+        "--energy",
+        metavar="GEV",
+        help="With --map: the map energy [GeV] (nearest; synchrotron: h nu in GeV).",
+    ),
+    region: str | None = typer.Option(
+        None,
+        "--region",
+        metavar="L1,L2,B1,B2",
+        help="The spectrum of every emission process in the sky box l1..l2, b1..b2 [deg].",
+    ),
 ) -> Request:
-    """Plot the local spectra of a result file against the shipped data.
+    """Plot the local spectra of a result file against the shipped data, or its sky maps.
 
     Without --species and --ratio: the run's own plot (a nuclear network: p, He, C, O, B/C
-    and 10Be/9Be on the data's own axes).
+    and 10Be/9Be on the data's own axes).  --map PROCESS [--energy GEV]: a Mollweide map;
+    --region L1,L2,B1,B2: the gamma-ray spectrum of a sky region.
     """
     return Request(
         "plot", file=file, species=list(species or []), ratios=list(ratio or []), rigidity=rigidity,
-        output=output,
+        output=output, map_process=map_process, energy_gev=energy, region=region,
     )  # fmt: skip
 
 

@@ -353,10 +353,52 @@ def _plot(path: str, species, ratios, rigidity: bool, output: str | None) -> Pat
     return plot_spectra(spectra, list(species), out, ratios=list(ratios), title=name)
 
 
+def parse_region(text: str) -> tuple[tuple[float, float], tuple[float, float]]:
+    """``"L1,L2,B1,B2"`` [deg] -> ((l1, l2), (b1, b2)); ValueError naming --region."""
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 4 or not all(np.isfinite(values)):
+        raise ValueError(f"--region {text!r}: allowed four numbers L1,L2,B1,B2 in degrees")
+    return (values[0], values[1]), (values[2], values[3])
+
+
+def _plot_emission(path: str, process, energy_gev: float, region, output) -> Path:
+    """A sky map (--map) or a region spectrum (--region) of a result file's /emission."""
+    from .emission.plot_maps import plot_map, plot_region_spectrum
+
+    with _galprop_file(path) as h5:
+        groups = [g for g in ("emission/maps", "emission/synchrotron_maps") if g in h5]
+        have = {g: sorted(k for k in h5[g] if "nside" in h5[g][k].attrs) for g in groups}
+    if not groups:
+        raise ValueError(
+            f"{path!r} holds no sky maps (run with [emission] enabled = true, maps = true)"
+        )
+    stem = Path(path).stem
+    if region is not None:
+        l_range, b_range = parse_region(region)
+        out = Path(output) if output else Path(path).with_name(f"{stem}_region.png")
+        return plot_region_spectrum(path, out, l_range, b_range, group="emission/maps")
+    found = [g for g, names in have.items() if process in names]
+    if not found:
+        names = sorted(n for v in have.values() for n in v)
+        raise ValueError(f"--map {process!r}: not in {path!r}; allowed {', '.join(names)}")
+    out = Path(output) if output else Path(path).with_name(f"{stem}_{process}_map.png")
+    return plot_map(path, process, energy_gev, out, group=found[0])
+
+
 def plot_command(req, comm) -> int:
     from .io.safety import on_rank0
     from .messages import info
 
+    if req.map_process is not None or req.region is not None:
+        png = on_rank0(
+            comm, _plot_emission, req.file, req.map_process, req.energy_gev, req.region,
+            req.output,
+        )  # fmt: skip
+        info(f"plot written: {png}")
+        return 0
     png = on_rank0(comm, _plot, req.file, req.species, req.ratios, req.rigidity, req.output)
     info(f"plot written: {png}")
     return 0

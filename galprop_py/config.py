@@ -32,6 +32,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .emission import pi0 as pi0_models
 from .galaxy import gas as gas_models
 from .galaxy import magnetic as magnetic_models
 from .galaxy import radiation as radiation_models
@@ -234,7 +235,20 @@ class DiffusionBlock(Block):
     eta: float = Field(1.0, description="power of beta")
     breaks_gv: list[float] = Field(default_factory=list)
     deltas_above: list[float] = Field(default_factory=list)
-    scheme: Literal["monotone", "centred"] = "monotone"
+    scheme: Literal["monotone", "centred", "limited"] = Field(
+        "monotone",
+        description="discretisation of an anisotropic tensor (galprop_py.operators.diffusion): "
+        "monotone (positive, adds cross-field diffusion for oblique fields), centred "
+        "(second order, can undershoot), limited (positive and convergent: flux-corrected "
+        "centred scheme, Picard iterations; transient runs need time.scheme = "
+        "'backward_euler')",
+    )
+    limiter_gamma: float = Field(
+        3.0, ge=1.0, description="scheme 'limited': scale of the limiter bounds (>= 1)"
+    )
+    limiter_rtol: float = Field(
+        1e-6, gt=0.0, lt=1.0, description="scheme 'limited': Picard relative residual"
+    )
     kperp_over_kpar: float = Field(0.1, gt=0, le=1.0)
     field_direction: list[float] = Field(
         default_factory=lambda: [0.0, 1.0, 0.0],
@@ -421,6 +435,12 @@ class LossesBlock(Block):
     b_field_parameters: dict[str, Any] = Field(
         default_factory=dict, description="parameters of b_field_model (defaults: its paper)"
     )
+    synchrotron_field: Literal["total", "b_field_model"] = Field(
+        "total",
+        description="B^2 of the synchrotron losses: total = every component of b_field_model "
+        "(jf12: (1 + beta) B_reg^2 + B_rand^2; table: B_reg^2 + B_random^2 with a B_random "
+        "dataset; other models: |B|^2); b_field_model = |B|^2 of its configured component",
+    )
 
     def b_field_model_parameters(self):
         """Validated parameters of ``b_field_model`` (:mod:`galprop_py.galaxy.magnetic`)."""
@@ -548,8 +568,29 @@ class SunBlock(Block):
     z_kpc: float = 0.0
 
 
+class SphericalParkerBlock(Block):
+    """``[modulation.spherical_parker]``: the 1D spherical Parker model
+    (:mod:`galprop_py.heliosphere.parker`); kappa = kappa0 beta (R/GV)^a (r/AU)^b."""
+
+    r_hp_au: float = Field(120.0, gt=1.0, le=1000.0, description="heliopause radius [AU]")
+    v_sw_km_s: float = Field(400.0, ge=0.0, le=3000.0, description="solar-wind speed [km/s]")
+    kappa0_cm2_s: float = Field(
+        1.6e21,
+        gt=1e17,
+        le=1e26,
+        description="kappa at R = 1 GV and r = 1 AU, divided by beta [cm^2/s]",
+    )
+    a: float = Field(1.0, ge=0.0, le=3.0, description="rigidity exponent of kappa")
+    b: float = Field(1.0, ge=-2.0, le=3.0, description="radial exponent of kappa")
+    n_r: int = Field(64, ge=8, le=4000, description="radial cells, 1 AU to r_hp")
+    n_rigidity: int = Field(96, ge=8, le=4000, description="rigidity points of its grid")
+    inner_boundary: Literal["zero_streaming", "reflecting"] = "zero_streaming"
+
+
 class ModulationBlock(Block):
-    phi_gv: float = Field(0.6, ge=0, le=3.0)
+    model: Literal["force_field", "spherical_parker"] = "force_field"
+    phi_gv: float = Field(0.6, ge=0, le=3.0, description="force-field potential [GV]")
+    spherical_parker: SphericalParkerBlock = Field(default_factory=SphericalParkerBlock)
 
 
 class SolverBlock(Block):
@@ -665,6 +706,67 @@ class CrossSectionsBlock(Block):
     )
 
 
+class EmissionBlock(Block):
+    """``[emission]``: photon emission of the run's cosmic rays (:mod:`galprop_py.emission`):
+    per-cell emissivities, luminosities and HEALPix sky maps seen from the Sun."""
+
+    enabled: bool = False
+    processes: list[Literal["pi0", "inverse_compton", "bremsstrahlung", "synchrotron"]] = Field(
+        default_factory=lambda: ["pi0", "inverse_compton", "bremsstrahlung", "synchrotron"],
+        description="processes to compute (each needs its emitters: nuclei for pi0, "
+        "electrons/positrons for the others)",
+    )
+    e_gamma_min_gev: float = Field(0.1, gt=0, description="lowest gamma-ray energy")
+    e_gamma_max_gev: float = Field(1.0e3, gt=0, description="highest gamma-ray energy")
+    n_e_gamma: int = Field(21, ge=1, le=200, description="log-spaced gamma-ray energies")
+    synchrotron_frequencies_hz: list[float] = Field(
+        default_factory=lambda: [4.08e8, 1.4e9, 2.3e10], description="synchrotron frequencies"
+    )
+    nside: int = Field(32, ge=1, le=1024, description="HEALPix resolution (a power of 2)")
+    oversample: int = Field(1, ge=1, le=16, description="rays per pixel edge (a power of 2)")
+    s_max_kpc: float | None = Field(
+        None, gt=0, description="line-of-sight length; unset: to the edge of the grid"
+    )
+    maps: bool = Field(True, description="sky maps (line-of-sight integrals)")
+    fits: bool = Field(True, description="also <output_dir>/<stem>_maps.fits (needs maps)")
+    pi0_model: Literal[pi0_models.PI0_MODELS] = Field(
+        "pythia8", description="high-energy model of Kafexhiu et al. 2014"
+    )
+
+    @model_validator(mode="after")
+    def _check_emission(self):
+        for key in ("nside", "oversample"):
+            value = getattr(self, key)
+            if value & (value - 1):
+                raise ValueError(f"emission.{key} = {value}: allowed a power of 2 (1, 2, 4, ...)")
+        if not self.processes:
+            raise ValueError(
+                "emission.processes = []: allowed a non-empty subset of pi0, inverse_compton, "
+                "bremsstrahlung, synchrotron"
+            )
+        if len(set(self.processes)) != len(self.processes):
+            raise ValueError(f"emission.processes = {self.processes}: a process is listed twice")
+        if self.n_e_gamma > 1 and not self.e_gamma_max_gev > self.e_gamma_min_gev:
+            raise ValueError(
+                f"emission.e_gamma_max_gev = {self.e_gamma_max_gev:g} must exceed "
+                f"emission.e_gamma_min_gev = {self.e_gamma_min_gev:g} (n_e_gamma > 1)"
+            )
+        if "synchrotron" in self.processes and not self.synchrotron_frequencies_hz:
+            raise ValueError(
+                "emission.synchrotron_frequencies_hz = []: synchrotron needs at least one "
+                "frequency > 0 Hz"
+            )
+        bad = [f for f in self.synchrotron_frequencies_hz if not f > 0]
+        if bad:
+            raise ValueError(
+                f"emission.synchrotron_frequencies_hz = {self.synchrotron_frequencies_hz}: "
+                "allowed frequencies > 0 Hz"
+            )
+        if self.fits and not self.maps and "fits" in self.model_fields_set:
+            raise ValueError("emission.fits = true needs emission.maps = true")
+        return self
+
+
 # [fit] subclasses Block: imported once Block exists (galprop_py/fit/config.py)
 from .fit.config import FitBlock  # noqa: E402
 
@@ -691,6 +793,7 @@ class Config(Block):
     network: NetworkBlock | None = None
     cross_sections: CrossSectionsBlock = Field(default_factory=CrossSectionsBlock)
     fit: FitBlock | None = None
+    emission: EmissionBlock = Field(default_factory=EmissionBlock)
 
     @model_validator(mode="after")
     def _check_run(self):
@@ -740,6 +843,17 @@ class Config(Block):
                     f"species {block.name!r} has its own normalize_to and is also "
                     "normalization.species: use one of them"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _check_emission_grid(self):
+        e = self.emission
+        if e.enabled and e.maps and self.grid.geometry not in ("cylindrical2d", "cartesian3d"):
+            raise ValueError(
+                f"emission.maps = true needs grid.geometry 'cylindrical2d' or 'cartesian3d' "
+                f"(a Galactic plane to look along), not {self.grid.geometry!r}; set "
+                "emission.maps = false for emissivities and luminosities only"
+            )
         return self
 
     def dump(self) -> dict[str, Any]:

@@ -64,6 +64,7 @@ class RunResult:
     elements: dict = field(default_factory=dict)
     ratios: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)  # steady: StageTimes per species
+    emission: object | None = None  # galprop_py.emission.products.EmissionResult ([emission])
     t_myr: float | None = None
     output_file: Path | None = None
 
@@ -74,10 +75,46 @@ def _apply_solver_options(cfg: Config) -> None:
     set_default_options("", {k.lstrip("-"): str(v) for k, v in cfg.solver.petsc.items()})
 
 
-def _operators(cfg: Config):
+#: log-momentum step above which leptons do not use the quadratic momentum scheme
+COARSE_LN_P_STEP = 0.4
+
+
+def momentum_scheme(cfg: Config, momentum, species=None) -> str:
+    """The momentum scheme of ``species``: ``momentum.scheme``, except for electrons and
+    positrons on grids coarser than :data:`COARSE_LN_P_STEP` in ln p (fewer than ~5.7
+    points per decade), which take the first-order monotone upwind scheme: there the
+    quadratic face values of their steep, loss-shaped spectra make the system indefinite
+    (measured: the default model with electrons on 12 momenta did not converge with any
+    Krylov solver; upwind took 8 iterations)."""
+    scheme = cfg.momentum.scheme
+    if species is None or scheme != "quadratic" or not species.is_lepton:
+        return scheme
+    step = float(np.max(np.diff(np.log(momentum.nodes))))
+    return "upwind" if step > COARSE_LN_P_STEP else scheme
+
+
+def _operators(cfg: Config, momentum=None, species=None):
+    scheme = momentum_scheme(cfg, momentum, species) if momentum is not None else None
     return default_operators(
-        cfg.momentum.boundary, cfg.diffusion.scheme, cfg.wind.scheme, cfg.momentum.scheme
+        cfg.momentum.boundary,
+        cfg.diffusion.scheme,
+        cfg.wind.scheme,
+        scheme or cfg.momentum.scheme,
     )
+
+
+def _coarse_lepton_notice(cfg, model) -> None:
+    coarse = [
+        s.name
+        for s in model.species
+        if momentum_scheme(cfg, model.momentum, s) != cfg.momentum.scheme
+    ]
+    if coarse:
+        info(
+            f"warning: momentum grid coarser than {COARSE_LN_P_STEP} in ln p: "
+            f"{', '.join(coarse)} use momentum.scheme = 'upwind' (first order); give more "
+            "momentum points (momentum.n) for the second-order scheme"
+        )
 
 
 def sun_position(cfg: Config):
@@ -97,7 +134,7 @@ def _sun_spectra(cfg, model, decomp, states):
     for sp in model.species:
         p = model.momentum.momentum(sp)
         lis = flux_from_density(sp, p, value_at_point(decomp, states[sp.name], point))
-        out[sp.name] = species_spectrum(sp, p, lis, cfg.modulation.phi_gv)
+        out[sp.name] = species_spectrum(sp, p, lis, cfg.modulation)
     return out
 
 
@@ -179,11 +216,13 @@ def _run(cfg, comm, restart, progress, write_output) -> RunResult:
         f"{len(model.species)} species, {mpi.size} rank(s), mode {cfg.run.mode}"
     )
     result = RunResult(cfg, decomp, model, {})
+    _coarse_lepton_notice(cfg, model)
     transports = {}
     if cfg.run.mode == "steady":
 
         def make_transport(sp, pool):
-            return SpeciesTransport(decomp, model.coefficients(sp), _operators(cfg), pool=pool)
+            ops = _operators(cfg, mgrid, sp)
+            return SpeciesTransport(decomp, model.coefficients(sp), ops, pool=pool)
 
         responses, result.solve_info = solve_network(
             model, decomp, make_transport, comm, timings=result.timings
@@ -193,7 +232,7 @@ def _run(cfg, comm, restart, progress, write_output) -> RunResult:
         )
     else:
         transports = {
-            sp.name: SpeciesTransport(decomp, model.coefficients(sp), _operators(cfg))
+            sp.name: SpeciesTransport(decomp, model.coefficients(sp), _operators(cfg, mgrid, sp))
             for sp in model.species
         }
         _run_transient(cfg, decomp, model, transports, result, restart, progress, stop)
@@ -201,6 +240,10 @@ def _run(cfg, comm, restart, progress, write_output) -> RunResult:
         result.normalisation = _normalise(cfg, result.sun_spectra, result.states)
     result.elements = element_spectra(result.sun_spectra, model)
     result.ratios = ratio_spectra(result.sun_spectra, result.elements, model)
+    if cfg.emission.enabled:
+        from .emission.products import compute_emission
+
+        result.emission = compute_emission(cfg, model, decomp, result.states)
     out_dir = Path(cfg.run.output_dir)
     if write_output:
         result.output_file = write_result(out_dir / cfg.output.file, result, mpi)
@@ -211,6 +254,8 @@ def _run(cfg, comm, restart, progress, write_output) -> RunResult:
         png = out_dir / (Path(cfg.output.file).stem + "_spectra.png")
         on_rank0(mpi, _plot, cfg, result, png, context=f"cannot write the plot {str(png)!r}")
         info(f"plot written: {png}")
+    if write_output and result.emission is not None:
+        _emission_files(cfg, result, mpi)
     return result
 
 
@@ -231,6 +276,34 @@ def _plot(cfg, result, png: Path) -> None:
     if not names and not ratios:
         names = list(result.sun_spectra)[:4]
     plot_spectra(curves, names, png, ratios=ratios)
+
+
+def _emission_files(cfg, result, mpi) -> None:
+    """The FITS maps beside the result file and, with output.plot, a map PNG (rank 0)."""
+    from .emission import products
+
+    em = result.emission
+    if em.maps and cfg.emission.fits:
+        paths = on_rank0(
+            mpi,
+            products.write_emission_fits,
+            result.output_file,
+            em,
+            context="cannot write the FITS sky maps",
+        )
+        info(f"sky maps written: {', '.join(str(p) for p in paths or [])}")
+    if em.maps and cfg.output.plot:
+        png = result.output_file.with_name(result.output_file.stem + "_map.png")
+        done = on_rank0(
+            mpi,
+            products.plot_emission_map,
+            result.output_file,
+            em,
+            png,
+            context=f"cannot write the map plot {str(png)!r}",
+        )
+        if done is not None:
+            info(f"map plot written: {png}")
 
 
 def release_petsc_garbage(comm) -> None:
@@ -275,8 +348,11 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress, st
         with decomp.writable(v) as a:
             a[...] = arr
         vecs[name] = v
+    from .operators.anisotropic_limited import LimiterOptions
+
+    limiter = LimiterOptions.of(cfg)
     integrators = {
-        sp.name: TimeIntegrator(transports[sp.name], tcfg.dt_myr, tcfg.scheme)
+        sp.name: TimeIntegrator(transports[sp.name], tcfg.dt_myr, tcfg.scheme, limiter=limiter)
         for sp in model.species
     }
     if clock:
@@ -369,6 +445,11 @@ def _run_transient(cfg, decomp, model, transports, result, restart, progress, st
         # finds the run complete instead of starting it again
         save_checkpoint()
     result.t_myr = t
+    from .solvers.network import StageTimes
+
+    for name, integ in integrators.items():
+        result.timings[name] = StageTimes(diffusion=integ.diagnostics())
+        integ.destroy()
     for name, v in vecs.items():
         result.states[name] = decomp.local_array(v).copy()
         v.destroy()
@@ -471,6 +552,23 @@ def write_result(path: Path, result: RunResult, comm) -> Path:
         for name, s in result.ratios.items():
             _write_local(f, f"/sun/ratios/{name}", s, cfg, "ratio")
         f.write_attrs("/sun", {"position_kpc": np.asarray(sun_position(cfg), float)})
+        # what the diffusion scheme added (monotone) or limited (limited), per species and
+        # over all (counts summed, fractions and residuals their maximum)
+        per_species = {
+            n: st.diffusion for n, st in result.timings.items() if getattr(st, "diffusion", None)
+        }
+        overall = {"scheme": cfg.diffusion.scheme}
+        summed = ("solves", "picard_iterations", "krylov_iterations", "wall_s", "limiter_s")
+        for name, diag in per_species.items():
+            f.write_attrs(f"/diagnostics/diffusion/{name}", diag)
+            for k, v in diag.items():
+                if isinstance(v, int | float) and not isinstance(v, bool):
+                    overall[k] = overall.get(k, 0) + v if k in summed else max(overall.get(k, v), v)
+        f.write_attrs("/diagnostics/diffusion", overall)
+        if result.emission is not None:
+            from .emission.products import write_emission
+
+            write_emission(f, decomp, result.emission)
         label_result(f)  # named dimensions and CF units (collective)
     info(f"result written: {path}")
     return path
@@ -481,10 +579,19 @@ def _write_local(f, group: str, s: dict, cfg, what: str) -> None:
     ``rigidity``, ``<what>_lis``, ``<what>_toa`` (per GeV/n for fluxes) and
     ``<what>_lis_rigidity``, ``<what>_toa_rigidity`` (per GV)."""
     flux = what == "flux"
-    modulated = {
-        "phi_gv": cfg.modulation.phi_gv,
-        "modulation": "force field (Gleeson & Axford 1968)",
-    }
+    if cfg.modulation.model == "spherical_parker":
+        sp = cfg.modulation.spherical_parker
+        modulated = {
+            "modulation": "spherical Parker equation (galprop_py.heliosphere.parker)",
+            "kappa0_cm2_s": sp.kappa0_cm2_s,
+            "v_sw_km_s": sp.v_sw_km_s,
+            "r_hp_au": sp.r_hp_au,
+        }
+    else:
+        modulated = {
+            "phi_gv": cfg.modulation.phi_gv,
+            "modulation": "force field (Gleeson & Axford 1968)",
+        }
     u_t = units.FLUX_UNIT if flux else "1"
     u_r = units.FLUX_PER_GV_UNIT if flux else "1"
     f.write_small(f"{group}/kinetic_energy_per_nucleon", s["t_n"], {"unit": "GeV/n"})

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import units
 from .physics import kinematics
-from .physics.modulation import force_field
+from .physics.modulation import modulate
 from .physics.species import element_symbol
 
 #: Ratios written to the result file: name -> (numerator, denominator); an entry is an
@@ -70,19 +70,15 @@ def per_rigidity_factor(species, p) -> np.ndarray:
     return abs(species.charge) / species.mass_number * kinematics.beta(p, species.mass)
 
 
-def species_spectrum(species, p, lis, phi_gv) -> dict:
-    """One species' LIS and force-field TOA on both axes."""
+def species_spectrum(species, p, lis, modulation) -> dict:
+    """One species' LIS and TOA on both axes.  ``modulation``: a force-field potential phi
+    [GV] (a number), or the run's ``[modulation]`` block, whose ``model`` selects the force
+    field (default) or the spherical Parker model
+    (:func:`galprop_py.physics.modulation.modulate`)."""
     t_n = kinematics.kinetic_energy(p, species.mass) / species.mass_number
-    # the force field interpolates in log-log: keep round-off zeros/negatives out
+    # both models interpolate in log-log: keep round-off zeros/negatives out
     floor = 1e-300 * max(float(np.max(np.abs(lis))), 1e-300)
-    toa = force_field(
-        t_n,
-        np.maximum(lis, floor),
-        phi_gv,
-        species.mass / species.mass_number,
-        species.charge,
-        species.mass_number,
-    )
+    toa = modulate(t_n, np.maximum(lis, floor), modulation, species)
     dtdr = per_rigidity_factor(species, p)
     return {
         "t_n": t_n,

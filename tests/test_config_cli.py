@@ -46,7 +46,7 @@ def test_default_model_file_is_valid():
 
     cfg = load_config(str(_default_config_path()))
     assert cfg.grid.geometry == "cylindrical2d"
-    assert {s.name for s in cfg.species} == {"H1", "He4"}
+    assert {s.name for s in cfg.species} == {"H1", "He4", "electron", "positron", "antiproton"}
 
 
 def test_petsc_options_are_separated():

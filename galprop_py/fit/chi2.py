@@ -82,6 +82,11 @@ class LocalSpectra:
         """From a :class:`galprop_py.run.RunResult`; a species fed by several normalisation
         groups cannot be re-modulated (its factor is not one number) and is refused."""
         cfg, model = result.config, result.model
+        if cfg.modulation.model != "force_field":
+            raise ValueError(
+                f"modulation.model = {cfg.modulation.model!r}: fits and scans re-modulate with "
+                "the force field only; use modulation.model = 'force_field'"
+            )
         reach = _source_groups(cfg, model)
         names = [sp.name for sp in model.species]
         targets = normalisation_targets(cfg, model, names)

@@ -25,6 +25,13 @@ from mpi4py import MPI
 
 from ..diagnostics import value_at_point
 from ..messages import info, warn
+from ..operators.anisotropic_limited import (
+    LimiterOptions,
+    diffusion_operator,
+    limited_operator,
+    record_summary,
+    summary_line,
+)
 from ..operators.stencil import MatrixPool
 from ..spectra import flux_at, flux_from_density, species_spectrum
 from .steady import solve_steady, steady_solver
@@ -56,11 +63,17 @@ class StageTimes:
     solve_s: float = 0.0
     iterations: int = 0
     groups: int = 0
+    diffusion: dict | None = None  # SpatialDiffusion.diagnostics() of the last solve
 
 
-def solve_network(model, decomp, make_transport, comm, timings=None) -> tuple[dict, dict]:
+def solve_network(
+    model, decomp, make_transport, comm, timings=None, after_component=None
+) -> tuple[dict, dict]:
     """Responses ``{species: {group: rank-local density}}`` and solve information per species;
-    ``timings`` (a dict) receives a :class:`StageTimes` per species.
+    ``timings`` (a dict) receives a :class:`StageTimes` per species.  ``after_component(names,
+    transports, solver, responses)``, if given, is called once a component of the network is
+    solved, while its transports and the solver (its preconditioner set up for the last
+    species) still exist (forward sensitivities, :mod:`galprop_py.fit.gradients`).
 
     ``make_transport(species, pool)`` builds a species' :class:`SpeciesTransport` whose
     matrix comes from ``pool`` (a :class:`~galprop_py.operators.stencil.MatrixPool`, or None
@@ -99,6 +112,9 @@ def solve_network(model, decomp, make_transport, comm, timings=None) -> tuple[di
                         st.groups = len(new["__infos__"])
                     new.pop("__infos__")
                     info_s = new.pop("__info__")
+                    diffusion = new.pop("__diffusion__")
+                    if timings is not None:
+                        timings[name].diffusion = diffusion
                     for g, arr in new.items():
                         old = responses.get(name, {}).get(g)
                         if old is not None:
@@ -116,6 +132,8 @@ def solve_network(model, decomp, make_transport, comm, timings=None) -> tuple[di
                         f"cycle {', '.join(group)}: relative change {change:.1e} after "
                         f"{MAX_SWEEPS} sweeps"
                     )
+            if after_component is not None:
+                after_component(group, transports, solver, responses)
             for tr in transports.values():
                 tr.destroy()
     finally:
@@ -133,22 +151,37 @@ def _solve_species(model, decomp, transport, solver, responses) -> dict:
         groups.update(responses.get(parent, {}))
     out: dict = {"__infos__": []}
     iterations, t0, last = 0, time.perf_counter(), None
-    for g in sorted(groups):
-        parents = {p: r[g] for p, r in responses.items() if g in r}
-        extra = model.secondary_source(sp, parents, decomp)
-        if extra is None and g != own:
-            continue
-        x, last = solve_steady(transport, solver, extra, own_source=(g == own and has_source))
-        out[g] = decomp.local_array(x).copy()
-        x.destroy()
-        iterations += last.iterations
-        out["__infos__"].append(last)
+    # diffusion.scheme = "limited": one Picard operator for all the species' source groups
+    limiter = limited_operator(transport, solver, LimiterOptions.of(getattr(model, "cfg", None)))
+    try:
+        for g in sorted(groups):
+            parents = {p: r[g] for p, r in responses.items() if g in r}
+            extra = model.secondary_source(sp, parents, decomp)
+            if extra is None and g != own:
+                continue
+            guess = responses.get(sp.name, {}).get(g)  # the previous sweep of a cycle
+            x, last = solve_steady(
+                transport, solver, extra, own_source=(g == own and has_source), guess=guess,
+                limiter=limiter,
+            )  # fmt: skip
+            out[g] = decomp.local_array(x).copy()
+            x.destroy()
+            iterations += last.iterations
+            out["__infos__"].append(last)
+    finally:
+        if limiter is not None:
+            record_summary(transport, limiter)
+            limiter.destroy()
+    op = diffusion_operator(transport)
+    out["__diffusion__"] = {} if op is None else op.diagnostics()
     if last is None:  # nothing reaches it: zero
         out[own] = np.zeros(decomp.box.c_shape + (decomp.dof,))
     else:
+        extra_line = summary_line(out["__diffusion__"])
         info(
-            f"  {sp.name:>10s}: {iterations} iterations ({len(out) - 1} source group(s)), relative "
+            f"  {sp.name:>10s}: {iterations} iterations ({len(out) - 2} source group(s)), relative "
             f"residual {last.relative_residual:.2e}, {time.perf_counter() - t0:.2f} s"
+            + (f"; {extra_line}" if extra_line else "")
         )
     out["__info__"] = last
     return out
@@ -175,7 +208,7 @@ def normalise(cfg, model, decomp, responses) -> tuple[dict, dict, float]:
     from ..run import sun_position
 
     point = sun_position(cfg)
-    phi = cfg.modulation.phi_gv
+    phi = cfg.modulation  # a [modulation] block: force field or spherical Parker
     lis: dict[str, dict[str, np.ndarray]] = {}
     for sp in model.species:
         p = model.momentum.momentum(sp)
