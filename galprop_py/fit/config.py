@@ -4,6 +4,7 @@ Example::
 
     [fit]
     minimiser = "migrad"                 # iminuit MIGRAD + HESSE; or "least_squares" (scipy)
+    gradient = "analytic"                # forward sensitivities; or "none" (finite differences)
     parameters = [
       { key = "diffusion.d0_cm2_s", initial = 4.0e28, min = 1.0e28, max = 2.0e29, log = true },
       { key = "species.1.injection.indices.1", initial = 2.39, min = 2.0, max = 2.8 },
@@ -158,6 +159,12 @@ class FitBlock(Block):
         "only group)",
     )
     minimiser: Literal["migrad", "least_squares"] = "migrad"
+    gradient: Literal["analytic", "none"] = Field(
+        "analytic",
+        description="analytic: d chi^2 / d theta from forward sensitivities of the linear "
+        "systems (galprop_py.fit.gradients; steady runs); none: the minimiser's own finite "
+        "differences",
+    )
     tolerance: float = Field(
         0.1, gt=0, description="MIGRAD: Minuit.tol (EDM < 0.002 tol); least_squares: 1e-8 tol"
     )
