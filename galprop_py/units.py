@@ -35,6 +35,7 @@ H_PLANCK_EV_S = 4.135667696e-15  # Planck constant [eV s]
 KPC_CM = 3.0856775814913673e21  # 1 kpc [cm]
 PC_CM = KPC_CM * 1e-3
 AU_CM = 1.495978707e13  # astronomical unit [cm] (IAU 2012 Resolution B2, exact)
+MPC_CM = KPC_CM * 1e3  # 1 Mpc [cm]
 MYR_S = 3.15576e13  # 1 Myr (Julian) [s]
 YR_S = MYR_S * 1e-6
 KM_CM = 1e5
@@ -43,6 +44,8 @@ MEV_GEV = 1e-3  # 1 MeV [GeV]: MeV/n -> GeV/n; a flux per MeV/n divided by it is
 GEV_ERG = 1.602176634e-3  # 1 GeV [erg]
 EV_ERG = 1.602176634e-12
 MB_CM2 = 1e-27  # 1 millibarn [cm^2]
+JY_CGS = 1e-23  # 1 jansky [erg s^-1 cm^-2 Hz^-1]
+TEV_GEV = 1e3  # 1 TeV [GeV]
 GAUSS_PER_MICROGAUSS = 1e-6
 M2_CM2 = 1e4
 

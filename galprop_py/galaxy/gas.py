@@ -40,6 +40,9 @@ H II (``gas.hii_model``)
       Gaussian): 0.025 cm^-3 exp(-|z|/1 kpc) exp[-(R/20 kpc)^2] + 0.200 cm^-3
       exp(-|z|/0.15 kpc) exp[-((R - 4 kpc)/2 kpc)^2] (GALPROP's nHII model 1).
 
+H I also has ``uniform_region``: ``n_cm3`` inside a sphere or a cylinder (a starburst
+nucleus, :func:`galprop_py.galaxy.sources.uniform_region_mask`), 0 outside.
+
 Every ingredient also has ``table`` (:mod:`galprop_py.galaxy.tables`, values in cm^-3) and
 ``none``.
 """
@@ -54,6 +57,7 @@ from pydantic import Field
 
 from . import spiral_arms
 from .registry import ModelParameters, NoParameters, Registry
+from .sources import UniformRegionParameters, uniform_region_mask
 from .tables import TableParameters, evaluate_table
 
 HI = Registry("H I")
@@ -169,6 +173,21 @@ def _hi_table(r, z, p, x=None, y=None):
 @HI.register("none", "-", NoParameters, "no atomic gas")
 def _hi_none(r, z, p):
     return _zeros(r, z)
+
+
+class UniformRegionGasParameters(UniformRegionParameters):
+    n_cm3: float = Field(200.0, ge=0.0, le=1.0e6, description="density inside the region")
+
+
+@HI.register(
+    "uniform_region",
+    "-",
+    UniformRegionGasParameters,
+    "n_cm3 inside a sphere of radius_kpc or a cylinder radius_kpc x |z| <= half_height_kpc, "
+    "0 outside (a starburst nucleus; galprop_py.galaxy.sources.uniform_region_mask)",
+)
+def _hi_uniform_region(r, z, p: UniformRegionGasParameters):
+    return p.n_cm3 * uniform_region_mask(r, z, p)
 
 
 @HI.register(

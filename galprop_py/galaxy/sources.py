@@ -30,6 +30,8 @@ green2015                 Green 2015, MNRAS 454, 1517: SNRs, the power-law /    
                           exponential of Case & Bhattacharya with alpha = 1.09,
                           beta = 3.87
 uniform                   1 everywhere                                                -
+uniform_region            1 inside a sphere (radius_kpc) or a cylinder (radius_kpc,   -
+                          |z| <= half_height_kpc), 0 outside: a starburst nucleus
 thin_disc                 delta(z), uniform in r: the cell average on the grid        -
 gaussian                  exp(-d^2 / 2 sigma^2), d the distance to the grid origin    -
                           (width ``source.sigma_kpc``)
@@ -237,6 +239,37 @@ def ferriere2001(r, z, p: Ferriere2001Parameters):
 @SOURCES.register("uniform", "-", NoParameters, "1 everywhere (inside source.r_max_kpc)")
 def uniform(r, z, p):
     return np.ones(np.broadcast_shapes(np.shape(r), np.shape(z)))
+
+
+class UniformRegionParameters(ModelParameters):
+    """A region of uniform density: a sphere of ``radius_kpc`` about the origin, or a disc
+    (cylinder) of that radius and half-height ``half_height_kpc`` (a starburst nucleus)."""
+
+    shape: Literal["sphere", "cylinder"] = Field("sphere", description="sphere or cylinder")
+    radius_kpc: float = Field(0.25, gt=0.0, le=1.0e3, description="(cylindrical) radius")
+    half_height_kpc: float = Field(0.1, gt=0.0, le=1.0e3, description="cylinder only")
+
+
+def uniform_region_mask(r, z, p: UniformRegionParameters) -> np.ndarray:
+    """1 inside the region of ``p``, 0 outside, at cylindrical (r, z) [kpc]; on spherical
+    grids (z = 0) both shapes are the ball r <= radius_kpc."""
+    r_arr, z_arr = np.broadcast_arrays(np.asarray(r, float), np.asarray(z, float))
+    if p.shape == "sphere":
+        inside = np.hypot(r_arr, z_arr) <= p.radius_kpc
+    else:
+        inside = (r_arr <= p.radius_kpc) & (np.abs(z_arr) <= p.half_height_kpc)
+    return inside.astype(float)
+
+
+@SOURCES.register(
+    "uniform_region",
+    "-",
+    UniformRegionParameters,
+    "1 inside a sphere of radius_kpc or a cylinder radius_kpc x |z| <= half_height_kpc, 0 "
+    "outside (a starburst nucleus)",
+)
+def uniform_region(r, z, p: UniformRegionParameters):
+    return uniform_region_mask(r, z, p)
 
 
 def cell_average_delta(z, edges):
