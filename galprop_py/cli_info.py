@@ -301,7 +301,7 @@ def _config_rows(text) -> list[tuple[str, str]]:
             if n.get("enabled", True)
             else "off (source units)",
         ),
-        ("modulation", f"force field phi = {c.get('modulation', {}).get('phi_gv', 0):g} GV"),
+        ("modulation", _modulation_row(c.get("modulation", {}))),
     ]
     if net:
         rows.append(("network", f"Z = {net.get('z_min')}..{net.get('z_max')}"))
@@ -457,3 +457,13 @@ def steady_progress(enabled: bool):
             yield bar
     finally:
         network._solve_species = original
+
+
+def _modulation_row(m: dict) -> str:
+    if m.get("model") == "spherical_parker":
+        p = m.get("spherical_parker", {})
+        return (
+            f"spherical Parker, kappa0 = {p.get('kappa0_cm2_s', float('nan')):g} cm^2/s, "
+            f"V = {p.get('v_sw_km_s', float('nan')):g} km/s, r_hp = {p.get('r_hp_au', 0):g} AU"
+        )
+    return f"force field phi = {m.get('phi_gv', 0):g} GV"

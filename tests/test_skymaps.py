@@ -517,3 +517,16 @@ def test_plots_write_png(tmp_path):
             assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="process = 'synchrotron'.*allowed"):
         plot_map(fpath, "synchrotron", 1.0, tmp_path / "x.png")
+
+
+def test_luminosity_of_a_uniform_sphere():
+    """spherical1d: a uniform sphere r < 0.25 kpc of emissivity eps0 (cell edges at 0.25):
+    L = 4 pi eps0 (4/3) pi R^3 to 1e-12, on any number of ranks."""
+    grid = make_spatial_grid("spherical1d", {"r": (0, 1.0)}, {"r": 20})
+    energies = np.array([1.0, 10.0])
+    dec = Decomposition(grid, energies.size)
+    eps0 = 2e-20
+    full = (grid.axes[0].centers < 0.25)[:, None] * np.array([eps0, eps0])
+    l_e, _ = luminosity(dec, _local(dec, full), energies)
+    vol = 4.0 / 3.0 * np.pi * 0.25**3 * units.KPC_CM**3
+    assert np.max(np.abs(l_e / (4 * np.pi * eps0 * vol) - 1.0)) < 1e-12

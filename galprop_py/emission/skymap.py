@@ -344,7 +344,14 @@ def sky_map(
 
 def local_cell_volumes_cm3(decomp) -> np.ndarray:
     """Volumes of this rank's cells [cm^3] (rank-local layout), including the 2 pi r of the
-    rings in ``cylindrical2d`` (``grid.cell_volumes`` leaves it out)."""
+    rings in ``cylindrical2d`` (``grid.cell_volumes`` leaves it out); ``spherical1d`` shells
+    4 pi (r_hi^3 - r_lo^3) / 3 (luminosities only: no line of sight in 1D)."""
+    if decomp.grid.geometry == "spherical1d":
+        edges = decomp.grid.axes[0].edges[
+            decomp.owned_slice(0).start : decomp.owned_slice(0).stop + 1
+        ]
+        shells = 4.0 * np.pi / 3.0 * (edges[1:] ** 3 - edges[:-1] ** 3)
+        return decomp.expand(shells, 0) * units.KPC_CM**3
     _check_geometry(decomp.grid)
     vol = decomp.local_cell_volumes() * units.KPC_CM**3
     if decomp.grid.geometry == "cylindrical2d":

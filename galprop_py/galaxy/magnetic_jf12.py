@@ -13,8 +13,10 @@ pi (phi = atan2(y, x) of the grid) and turned back with the grid's (r_hat, phi_h
 paper's -x axis (phi_JF = pi, where the spiral regions are tabulated) is the grid's +x axis,
 the Sun's side.  This is the same 180-deg turn as the Pshirkov et al. 2011 model of
 :mod:`.magnetic` (whose check of the local direction, l = 90 deg + p, passes in this frame).
-The model is galactocentric: with ``sun.r_kpc`` = 8.3 the Sun sits 0.2 kpc inside the paper's
-Sun, in the same region 5.
+The model is galactocentric: the paper's Sun is at 8.5 kpc, in disc region 5; at the Sun's
+azimuth the region boundary r_4 = 8.3 kpc passes through 8.3 kpc, so ``sun.r_kpc`` = 8.3 puts
+the Sun exactly on the boundary of regions 4 and 5, where the local direction jumps
+(examples/milky_way_3d uses 8.5 kpc).
 
 Regular field (2012a), B = B_disc + B_halo + B_X, zero within 1 kpc of the centre and beyond
 20 kpc (spherical radius; ``r_inner_kpc``, ``r_outer_kpc``)::
