@@ -218,7 +218,10 @@ def check_disk(cfg, decomp, n_species: int, comm) -> None:
         n_cells = float(np.prod(decomp.grid.shape))
         maps = 12 * em.nside**2 if em.maps else 0
         # emissivities on the grid and the maps, in the result and (maps) in the FITS files
-        need += 8.0 * n_proc * max(em.n_e_gamma, len(em.synchrotron_frequencies_hz)) * (
-            n_cells + 2 * maps
+        need += (
+            8.0
+            * n_proc
+            * max(em.n_e_gamma, len(em.synchrotron_frequencies_hz))
+            * (n_cells + 2 * maps)
         )
     check_free_space(Path(cfg.run.output_dir), need, comm, "the result and checkpoints")

@@ -848,7 +848,13 @@ class Config(Block):
     @model_validator(mode="after")
     def _check_emission_grid(self):
         e = self.emission
-        if e.enabled and e.maps and self.grid.geometry not in ("cylindrical2d", "cartesian3d"):
+        flat = self.grid.geometry not in ("cylindrical2d", "cartesian3d")
+        if e.enabled and e.maps and flat and "maps" not in e.model_fields_set:
+            # maps by default only where there is a Galactic plane to look along: a 1D run
+            # of a model with [emission] (the default model on grid.geometry = slab1d) keeps
+            # its emissivities and luminosities (the emission log line says so)
+            object.__setattr__(e, "maps", False)
+        if e.enabled and e.maps and flat:
             raise ValueError(
                 f"emission.maps = true needs grid.geometry 'cylindrical2d' or 'cartesian3d' "
                 f"(a Galactic plane to look along), not {self.grid.geometry!r}; set "

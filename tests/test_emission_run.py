@@ -243,7 +243,7 @@ def test_files(slab_run):
         ({"s_max_kpc": -1.0}, None, "emission.s_max_kpc = -1.0"),
         ({"colour": "red"}, None, "emission.colour = 'red': unknown key"),
         ({"nside": True}, None, "emission.nside = true"),
-        ({}, {"geometry": "slab1d", "z_max_kpc": 4.0, "n_z": 41}, "grid.geometry"),
+        ({"maps": True}, {"geometry": "slab1d", "z_max_kpc": 4.0, "n_z": 41}, "grid.geometry"),
     ],
 )
 def test_bad_emission_config(emission, grid, needle):
@@ -346,3 +346,15 @@ def test_tabulated_isrf_matches_components(slab_run):
     got = inverse_compton_emissivity(slab_run.model, dec, slab_run.states, e, field=table)
     ref = slab_run.emission.emissivity["inverse_compton"]
     np.testing.assert_allclose(got, ref, rtol=1e-2, atol=1e-3 * np.max(ref))
+
+
+def test_default_model_on_a_slab_keeps_emission_without_maps():
+    """The default model (with [emission]) on grid.geometry = slab1d: maps are off by default
+    there (no plane to look along), emissivities and luminosities stay; maps asked for
+    explicitly are refused (above)."""
+    from galprop_py.config import load_config
+
+    cfg = load_config(None, ["grid.geometry=slab1d"])
+    assert cfg.emission.enabled and not cfg.emission.maps
+    cfg = load_config(None, [])
+    assert cfg.emission.maps

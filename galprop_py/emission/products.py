@@ -174,7 +174,9 @@ def compute_emission(cfg, model, decomp, states) -> EmissionResult:
             start = stop
     res.seconds = time.perf_counter() - t0
     done = ", ".join(res.emissivity) or "nothing"
-    info(f"emission: {done} in {res.seconds:.1f} s")
+    flat = decomp.grid.geometry not in ("cylindrical2d", "cartesian3d")
+    note = " (no sky maps on a 1D grid: emissivities and luminosities)" if flat else ""
+    info(f"emission: {done} in {res.seconds:.1f} s{note}")
     return res
 
 
