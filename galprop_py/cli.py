@@ -1,4 +1,5 @@
-"""Command line: galprop-py run | config | validate | info | plot | fit | scan (typer).
+"""Command line: galprop-py run | config | validate | info | plot | fit | scan | sample |
+scan-merge (typer).
 
 Examples::
 
@@ -41,7 +42,7 @@ EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 #: commands whose words with "=" are config overrides
-CONFIG_COMMANDS = ("run", "config", "validate", "fit", "scan")
+CONFIG_COMMANDS = ("run", "config", "validate", "fit", "scan", "sample")
 
 
 def _default_config_path():
@@ -94,6 +95,8 @@ class Request:
     region: str | None = None  # plot --region L1,L2,B1,B2
     vary: list[str] = field(default_factory=list)
     group_size: int = 1
+    array_index: int | None = None  # scan --array-index (a job-array slice)
+    array_size: int | None = None  # scan --array-size
 
 
 class _Stray(Exception):
@@ -261,14 +264,32 @@ def plot(
     )  # fmt: skip
 
 
+_GROUP_SIZE_SAMPLING = typer.Option(
+    1, "--group-size", help="Ranks per model of the sampling (default 1: one walker per rank)."
+)
+
+
 @app.command(context_settings=_EXTRA)
 def fit(
     ctx: typer.Context,
     config: str = typer.Argument(..., metavar="CONFIG", help="TOML config with a [fit] block."),
+    group_size: int = _GROUP_SIZE_SAMPLING,
 ) -> Request:
-    """Fit the [fit] block of a config to the data."""
+    """Fit the [fit] block of a config to the data (then sample with [fit.sampling])."""
     _no_stray(ctx)
-    return Request("fit", config)
+    return Request("fit", config, group_size=group_size)
+
+
+@app.command(context_settings=_EXTRA)
+def sample(
+    ctx: typer.Context,
+    config: str = typer.Argument(..., metavar="CONFIG", help="TOML config with a [fit] block."),
+    group_size: int = _GROUP_SIZE_SAMPLING,
+) -> Request:
+    """Sample the posterior of the [fit] block with emcee ([fit.sampling]), walkers in
+    parallel; starts at the parameters' initial values (a best_fit.toml: the minimum)."""
+    _no_stray(ctx)
+    return Request("sample", config, group_size=group_size)
 
 
 @app.command(context_settings=_EXTRA)
@@ -281,10 +302,31 @@ def scan(
     group_size: int = typer.Option(
         1, "--group-size", help="Ranks per model (default 1: as many models at once as ranks)."
     ),
+    array_size: int | None = typer.Option(
+        None, "--array-size", help="Split the points into N slices (a job array); write a part."
+    ),
+    array_index: int | None = typer.Option(
+        None,
+        "--array-index",
+        help="The slice to solve, 0..N-1 (default: SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN).",
+    ),
 ) -> Request:
-    """Solve a grid of parameter values, one table."""
+    """Solve a grid of parameter values, one table (or one slice of it: scan-merge joins)."""
     _no_stray(ctx)
-    return Request("scan", config, vary=list(vary or []), group_size=group_size)
+    return Request(
+        "scan", config, vary=list(vary or []), group_size=group_size, array_index=array_index,
+        array_size=array_size,
+    )  # fmt: skip
+
+
+@app.command("scan-merge")
+def scan_merge(
+    directory: str = typer.Argument(
+        ..., metavar="DIR", help="The scan's output directory (its scan_parts/ from the array)."
+    ),
+) -> Request:
+    """Merge the part tables of a job-array scan into one scan.h5 / scan.csv."""
+    return Request("scan-merge", file=directory)
 
 
 # --- parsing -------------------------------------------------------------------------------------
@@ -319,7 +361,7 @@ def parse(words: list[str]) -> Request | int:
             and (i == 0 or words[i - 1] != "--vary")
         ]
         words = [a for a in words if a not in overrides]
-    known = command in CONFIG_COMMANDS or command in ("info", "plot")
+    known = command in CONFIG_COMMANDS or command in ("info", "plot", "scan-merge")
     prog = "galprop-py" + (f" {command}" if known else "")
     out = io.StringIO()
     try:
@@ -371,8 +413,12 @@ def _command(req: Request) -> int:
         return cli_info.info_command(req.file, comm)
     if req.command == "plot":
         return cli_info.plot_command(req, comm)
+    if req.command == "scan-merge":
+        from .fit.cli import merge_command
+
+        return merge_command(req.file)
     cfg = _load(req)
-    if req.command in ("fit", "scan"):
+    if req.command in ("fit", "scan", "sample"):
         from .fit.cli import command
 
         return command(req, cfg)

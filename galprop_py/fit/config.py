@@ -26,6 +26,17 @@ Example::
   AMS-02 nuclei and ratios, T/n [GeV/n] for Voyager 1, HEAO-3, ACE-CRIS, ISOMAX) and the
   potential it shares (``phi_group``); a local interstellar measurement (Voyager 1 beyond
   the heliopause) has none and is compared with the LIS.
+* ``sampling`` (optional, ``[fit.sampling]``): posterior sampling with emcee after the fit
+  (``galprop-py fit``) or alone (``galprop-py sample``), :mod:`galprop_py.fit.sampling`::
+
+      [fit.sampling]
+      sampler = "emcee"      # the affine-invariant ensemble sampler (Goodman & Weare 2010)
+      walkers = 16           # at least twice the free coordinates
+      steps = 500
+      burn_in = 100          # steps left out of the posterior statistics
+      seed = 1
+      init_spread = 0.01     # start ball: this fraction of each coordinate's range
+
 * ``modulation``: one force-field potential [GV] per data-taking period.  The run's
   normalisation (``[normalization]``, own ``normalize_to``) is on the flux modulated with
   ``normalization_phi_group``'s potential (needed when there are several groups).
@@ -147,6 +158,32 @@ class ModulationGroup(Block):
         return self
 
 
+class SamplingBlock(Block):
+    """``[fit.sampling]``: an emcee ensemble over the fit's coordinates (flat priors inside
+    the bounds, log-likelihood -chi^2 / 2)."""
+
+    sampler: Literal["emcee"] = "emcee"
+    walkers: int = Field(16, ge=2, le=100_000, description="ensemble size (>= 2 ndim)")
+    steps: int = Field(500, ge=1, le=10_000_000)
+    burn_in: int = Field(100, ge=0, description="first steps left out of the statistics")
+    seed: int = Field(1, ge=0, le=2**32 - 1)
+    init_spread: float = Field(
+        0.01,
+        gt=0,
+        le=0.5,
+        description="walkers start in a Gaussian ball of this fraction of each coordinate's "
+        "range around the initial values",
+    )
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not self.burn_in < self.steps:
+            raise ValueError(
+                f"burn_in = {self.burn_in} must be below steps = {self.steps} (no samples left)"
+            )
+        return self
+
+
 class FitBlock(Block):
     """``[fit]``: free parameters, datasets, force-field potentials, minimiser."""
 
@@ -170,6 +207,9 @@ class FitBlock(Block):
     )
     max_evaluations: int = Field(1000, ge=1, description="calls of the chi^2 function")
     plots: bool = Field(True, description="a model/data residual plot per dataset")
+    sampling: SamplingBlock | None = Field(
+        None, description="posterior sampling (galprop_py.fit.sampling); none: no sampling"
+    )
 
     @model_validator(mode="after")
     def _check(self):
@@ -202,6 +242,13 @@ class FitBlock(Block):
             raise ValueError(
                 f"normalization_phi_group is needed with several modulation groups "
                 f"({', '.join(sorted(groups))}): the run is normalised on one modulated flux"
+            )
+        s = self.sampling
+        ndim = len(self.parameters) + sum(m.free for m in self.modulation.values())
+        if s is not None and s.walkers < 2 * ndim:
+            raise ValueError(
+                f"sampling.walkers = {s.walkers}: emcee needs at least twice the {ndim} free "
+                f"coordinate(s), i.e. walkers >= {2 * ndim}"
             )
         return self
 

@@ -18,6 +18,11 @@ Jacobian of the residuals from forward sensitivities of the linear systems
 them with sensitivities) instead of 54, least_squares 7 instead of 35; the Gauss-Newton
 errors are within 0.5 % of the numerical HESSE ones on the noisy closure.
 
+The solves reuse grids, decomposition, production rates and gas densities and leave the
+setup's objects out of the per-solve garbage collection (:mod:`galprop_py.fit.build_once`;
+``Evaluator(..., build_once=False)``: fresh :func:`galprop_py.run.run` calls, the same chi^2).
+On the closure fit (1 rank, finite differences) 93 chi^2 calls took 0.68 s instead of 11.0 s.
+
 Parameters with ``log = true`` are fitted as log10 of the value: the minimiser's coordinates
 (``FitResult.coordinates``), in which the covariance is given; ``FitResult.errors`` are the
 errors of the values themselves (linearised: ln 10 x value x error of log10).
@@ -105,8 +110,12 @@ class Evaluator:
     """chi^2 of a config's ``[fit]`` for minimiser coordinates; solves only when the config
     parameters change (LIS cache)."""
 
-    def __init__(self, cfg: Config, comm=None, data: Mapping | None = None, cache_size=16):
+    def __init__(
+        self, cfg: Config, comm=None, data: Mapping | None = None, cache_size=16, build_once=True
+    ):
         from petsc4py import PETSc
+
+        from .build_once import BuildCache
 
         if cfg.fit is None:
             raise ConfigError("the config has no [fit] block: nothing to fit")
@@ -125,6 +134,8 @@ class Evaluator:
         self.comm = comm or PETSc.COMM_WORLD
         self.mpi = self.comm.tompi4py()
         self.cache_size = cache_size
+        # grids, decomposition, production rates, gas built once (galprop_py.fit.build_once)
+        self.build = BuildCache(self.comm) if build_once else None
         self._cache: OrderedDict[tuple, LocalSpectra] = OrderedDict()
         self.calls = 0
         self.solve_seconds: list[float] = []
@@ -187,7 +198,10 @@ class Evaluator:
 
         cfg = self.config_for(values)
         t0 = time.perf_counter()
-        result = run(cfg, comm=self.comm, progress=False, write_output=False)
+        if self.build is not None:
+            result = self.build.solve(cfg)
+        else:
+            result = run(cfg, comm=self.comm, progress=False, write_output=False)
         local = LocalSpectra.from_result(result)
         del result
         # every rank takes rank 0's numbers: the minimisers on all ranks stay in step

@@ -361,7 +361,16 @@ class _Sensitivities:
 def solve_tangents(ev, u) -> Tangents:
     """The network solve of the Evaluator ``ev``'s model at minimiser coordinates ``u`` and
     the sensitivities of its local spectra to every config coordinate (every rank gets rank
-    0's numbers)."""
+    0's numbers).  With the Evaluator's build cache (:mod:`galprop_py.fit.build_once`) the
+    grids, decomposition and parameter-independent model parts are reused, and the objects
+    alive before the solve are left out of its garbage collections."""
+    from .build_once import frozen_heap
+
+    with frozen_heap():
+        return _solve_tangents(ev, u)
+
+
+def _solve_tangents(ev, u) -> Tangents:
     from .. import checks
     from ..decomposition import Decomposition
     from ..models.galaxy import GalaxyModel, build_momentum_grid, build_spatial_grid
@@ -387,9 +396,14 @@ def solve_tangents(ev, u) -> Tangents:
     checks.check_request(cfg, None, mpi)
     _apply_solver_options(cfg)
     checks.check_size(cfg, len(species_blocks(cfg)), mpi)
-    grid, mgrid = build_spatial_grid(cfg), build_momentum_grid(cfg)
-    model = GalaxyModel(cfg, grid, mgrid)
-    decomp = Decomposition(grid, mgrid.n, comm)
+    build = getattr(ev, "build", None)
+    if build is not None:
+        grid, mgrid, decomp = build.grids(cfg)
+        model = build.model(cfg, grid, mgrid)
+    else:
+        grid, mgrid = build_spatial_grid(cfg), build_momentum_grid(cfg)
+        model = GalaxyModel(cfg, grid, mgrid)
+        decomp = Decomposition(grid, mgrid.n, comm)
     checks.check_model(cfg, model, decomp)
     derivs = derivatives(ev, u, cfg, model)
     hook = _Sensitivities(model, decomp, derivs, _operators)

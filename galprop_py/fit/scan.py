@@ -12,6 +12,20 @@ point the varied values, the local spectra and ratios at the Sun (the datasets a
 the result file, with the point as the first axis) and, where the config has a ``[fit]``
 block, chi^2 per dataset at the potentials' initial values (re-modulated,
 :mod:`galprop_py.fit.chi2`).  It does not depend on how the points were distributed.
+
+Each sub-communicator solves its points with one :class:`galprop_py.fit.build_once.BuildCache`:
+grids, decomposition, production rates and gas are built once per group when only
+transport, source or modulation keys vary.
+
+Job arrays.  A scan too large for one allocation is split into ``array_size`` contiguous
+slices of the point list (slice ``k`` has the points ``k n / size .. (k + 1) n / size - 1``);
+``--array-size N --array-index K`` (or ``SLURM_ARRAY_TASK_ID`` minus ``SLURM_ARRAY_TASK_MIN``
+for the index) solves one slice and writes its part table, in the format of ``scan.h5`` plus
+the slice's point numbers, to ``<output_dir>/scan_parts/part_<K>/`` (own lock, so the tasks
+of an array can run at once).  ``galprop-py scan-merge <output_dir>`` checks that the parts
+belong to one scan (same config, keys, values and slicing) and that none is missing, and
+writes the one table ``scan.h5`` / ``scan.csv``: the same table the scan gives in one job
+(``jobs/scan_array.sbatch``).
 """
 
 from __future__ import annotations
@@ -83,6 +97,12 @@ class ScanTable:
     points: dict[str, int] = field(default_factory=dict)  # dataset -> data points
     phis: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    #: the points' numbers in the whole scan (a job-array slice: a part of it)
+    indices: np.ndarray | None = None
+    #: every point's values of the whole scan (points, keys)
+    grid_values: np.ndarray | None = None
+    array_index: int | None = None
+    array_size: int | None = None
 
 
 def _record(result, chi2, phis) -> dict:
@@ -121,15 +141,54 @@ def _assemble(keys, values, records) -> ScanTable:
     return table
 
 
-def scan(cfg: Config, varies, group_size: int = 1, comm=None) -> ScanTable:
+def array_slice(n_points: int, index: int, size: int) -> range:
+    """The points of job-array slice ``index`` of ``size``: a contiguous block, the blocks
+    differing in length by one at most."""
+    if size < 1:
+        raise ConfigError(f"--array-size {size}: expected a positive number of slices")
+    if size > n_points:
+        raise ConfigError(
+            f"--array-size {size} is more than the scan's {n_points} point(s): a slice would be "
+            f"empty (allowed: 1..{n_points})"
+        )
+    if not 0 <= index < size:
+        raise ConfigError(f"--array-index {index}: allowed 0..{size - 1} (--array-size {size})")
+    return range(index * n_points // size, (index + 1) * n_points // size)
+
+
+def array_index_from_env(environ=None) -> int:
+    """SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN (the slice of this array task)."""
+    env = os.environ if environ is None else environ
+    task = env.get("SLURM_ARRAY_TASK_ID")
+    if task is None:
+        raise ConfigError(
+            "--array-size without --array-index needs SLURM_ARRAY_TASK_ID (an array job): "
+            "give --array-index"
+        )
+    try:
+        return int(task) - int(env.get("SLURM_ARRAY_TASK_MIN", "0"))
+    except ValueError:
+        raise ConfigError(f"SLURM_ARRAY_TASK_ID = {task!r}: expected an integer task id") from None
+
+
+def scan(
+    cfg: Config,
+    varies,
+    group_size: int = 1,
+    comm=None,
+    array_index: int | None = None,
+    array_size: int | None = None,
+) -> ScanTable:
     """Solve the grid of ``varies`` (``[(key, [value texts])]``, :func:`parse_vary`) on
     sub-communicators of ``group_size`` ranks of ``comm`` (an mpi4py communicator, default
-    ``COMM_WORLD``); every rank gets the table."""
+    ``COMM_WORLD``); every rank gets the table.  With ``array_size``, only the slice
+    ``array_index`` of the points (:func:`array_slice`)."""
     from mpi4py import MPI
     from petsc4py import PETSc
 
     from ..io.safety import agree
-    from ..run import release_petsc_garbage, run
+    from ..run import release_petsc_garbage
+    from .build_once import BuildCache
 
     world = comm or MPI.COMM_WORLD
     if group_size < 1 or world.size % group_size:
@@ -139,6 +198,10 @@ def scan(cfg: Config, varies, group_size: int = 1, comm=None) -> ScanTable:
         )
     keys = [k for k, _ in varies]
     grid = list(itertools.product(*[vals for _, vals in varies]))
+    if array_size is None:
+        todo = list(range(len(grid)))
+    else:
+        todo = list(array_slice(len(grid), array_index, array_size))
     base = cfg.dump()
     base["output"]["plot"] = False
     configs = []
@@ -158,16 +221,18 @@ def scan(cfg: Config, varies, group_size: int = 1, comm=None) -> ScanTable:
     color = world.rank // group_size
     sub = world.Split(color, world.rank)
     psub = PETSc.Comm(sub)
+    part = "" if array_size is None else f" (slice {array_index} of {array_size}: {len(todo)})"
     info(
-        f"scan {cfg.run.name!r}: {len(grid)} point(s) of {', '.join(keys)} on {n_sub} "
+        f"scan {cfg.run.name!r}: {len(grid)} point(s){part} of {', '.join(keys)} on {n_sub} "
         f"sub-communicator(s) of {group_size} rank(s)"
     )
     t0 = time.perf_counter()
     mine, error = {}, None
+    build = BuildCache(psub)
     try:
-        for i in range(color, len(grid), n_sub):
+        for i in todo[color::n_sub]:
             t1 = time.perf_counter()
-            result = run(configs[i], comm=psub, progress=False, write_output=False)
+            result = build.solve(configs[i])
             if sub.rank == 0:
                 mine[i] = _record(result, chi2, phis)
             del result
@@ -176,6 +241,8 @@ def scan(cfg: Config, varies, group_size: int = 1, comm=None) -> ScanTable:
                 info(f"  point {i + 1}/{len(grid)} ({shown}): {time.perf_counter() - t1:.2f} s")
     except Exception as exc:
         error = exc
+    build.clear()
+    del build
     release_petsc_garbage(psub)
     sub.Free()
     agree(world, error)
@@ -186,16 +253,24 @@ def scan(cfg: Config, varies, group_size: int = 1, comm=None) -> ScanTable:
         for part in parts:
             records.update(part)
         values = [[_number(v) for v in point] for point in grid]
-        table = _assemble(keys, values, [records[i] for i in range(len(grid))])
+        table = _assemble(keys, [values[i] for i in todo], [records[i] for i in todo])
         if chi2 is not None:
             table.points = chi2.points()
         table.phis = phis
         table.seconds = time.perf_counter() - t0
+        table.indices = np.array(todo, int)
+        table.grid_values = np.array(values, float)
+        table.array_index, table.array_size = array_index, array_size
     return world.bcast(table, root=0)
 
 
-def write_scan(table: ScanTable, cfg: Config, out_dir: Path) -> list[Path]:
-    """Rank 0: ``scan.h5`` (the whole table) and ``scan.csv`` (values and chi^2)."""
+def _config_dict(cfg) -> dict:
+    return cfg.dump() if isinstance(cfg, Config) else dict(cfg)
+
+
+def write_scan(table: ScanTable, cfg: Config | dict, out_dir: Path) -> list[Path]:
+    """Rank 0: ``scan.h5`` (the whole table) and ``scan.csv`` (values and chi^2); ``cfg``
+    the scan's config (or its dump)."""
     import h5py
 
     from .. import __version__
@@ -203,11 +278,20 @@ def write_scan(table: ScanTable, cfg: Config, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     h5 = out_dir / "scan.h5"
     tmp = h5.with_name(h5.name + ".tmp")
+    n = len(table.values)
+    indices = np.arange(n) if table.indices is None else np.asarray(table.indices, int)
+    grid_values = table.values if table.grid_values is None else table.grid_values
     with h5py.File(tmp, "w") as f:
         f.attrs["code_version"] = __version__
-        f.attrs["config_json"] = json.dumps(cfg.dump())
+        f.attrs["config_json"] = json.dumps(_config_dict(cfg))
         f.attrs["keys"] = json.dumps(table.keys)
         f.attrs["what"] = "one row per scan point; spectra as in the result file's /sun groups"
+        f.attrs["points_total"] = len(grid_values)
+        if table.array_size is not None:
+            f.attrs["array_index"] = table.array_index
+            f.attrs["array_size"] = table.array_size
+        f.create_dataset("point", data=indices)
+        f.create_dataset("grid_values", data=grid_values)
         for j, key in enumerate(table.keys):
             f.create_dataset(f"parameters/{key}", data=table.values[:, j])
         for cat, entries in table.spectra.items():
@@ -228,9 +312,106 @@ def write_scan(table: ScanTable, cfg: Config, out_dir: Path) -> list[Path]:
         names = list(table.chi2)
         total = ["chi2_total"] if names else []
         w.writerow(["point", *table.keys, *[f"chi2_{n}" for n in names], *total])
-        for i, row in enumerate(table.values):
-            chis = [float(table.chi2[n][i]) for n in names]
-            w.writerow([i, *[repr(float(v)) for v in row], *[repr(c) for c in chis],
+        for k, (i, row) in enumerate(zip(indices, table.values, strict=True)):
+            chis = [float(table.chi2[n][k]) for n in names]
+            w.writerow([int(i), *[repr(float(v)) for v in row], *[repr(c) for c in chis],
                         *([repr(sum(chis))] if names else [])])  # fmt: skip
     os.replace(tmp, csv_path)
     return [h5, csv_path]
+
+
+def read_scan(path: Path) -> tuple[ScanTable, dict]:
+    """A ``scan.h5`` (whole or a part) back as a table, and its config dict."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        keys = json.loads(f.attrs["keys"])
+        table = ScanTable(
+            keys=keys,
+            values=np.column_stack([f[f"parameters/{k}"][...] for k in keys]),
+            indices=f["point"][...],
+            grid_values=f["grid_values"][...],
+            array_index=int(f.attrs["array_index"]) if "array_index" in f.attrs else None,
+            array_size=int(f.attrs["array_size"]) if "array_size" in f.attrs else None,
+        )
+        for cat in ("species", "elements", "ratios"):
+            if cat in f:
+                table.spectra[cat] = {
+                    name: {label: ds[...] for label, ds in grp.items()}
+                    for name, grp in f[cat].items()
+                }
+        if "chi2" in f:
+            for name, ds in f["chi2"].items():
+                if name != "total":
+                    table.chi2[name] = ds[...]
+                    table.points[name] = int(ds.attrs["points"])
+            table.phis = json.loads(f["chi2"].attrs["phi_gv"])
+        config = json.loads(f.attrs["config_json"])
+    return table, config
+
+
+PARTS_DIR = "scan_parts"
+
+
+def part_directory(out_dir: Path, array_index: int) -> Path:
+    """Where job-array slice ``array_index`` writes its part table."""
+    return Path(out_dir) / PARTS_DIR / f"part_{array_index:05d}"
+
+
+def merge_scan(directory: Path) -> tuple[ScanTable, dict]:
+    """The one table of a job-array scan from the parts under ``directory/scan_parts``;
+    refuses parts of different scans and a missing or doubled slice (one line)."""
+    directory = Path(directory)
+    paths = sorted((directory / PARTS_DIR).glob("part_*/scan.h5"))
+    if not paths:
+        raise FileNotFoundError(
+            f"scan-merge {str(directory)!r}: no part tables {PARTS_DIR}/part_*/scan.h5 (run "
+            "the array tasks with --array-size first)"
+        )
+    parts = [(p, *read_scan(p)) for p in paths]
+    _, first, config = parts[0]
+    size = first.array_size
+    seen: dict[int, Path] = {}
+    for path, t, c in parts:
+        what = None
+        if t.array_size is None:
+            what = "is not a job-array part"
+        elif t.array_size != size:
+            what = f"is slice {t.array_index} of {t.array_size}, the first of {size}"
+        elif t.keys != first.keys or not np.array_equal(t.grid_values, first.grid_values):
+            what = "varies other keys or values"
+        elif c != config:
+            what = "has another config"
+        elif t.array_index in seen:
+            what = f"repeats slice {t.array_index} of {str(seen[t.array_index])!r}"
+        if what is not None:
+            raise ConfigError(f"scan-merge: {str(path)!r} {what}: not a part of the same scan")
+        seen[t.array_index] = path
+    missing = sorted(set(range(size)) - set(seen))
+    if missing:
+        shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+        raise ConfigError(
+            f"scan-merge {str(directory)!r}: slice(s) {shown} of {size} missing (array "
+            "tasks not finished or failed?)"
+        )
+    tables = [t for _, t, _ in sorted(parts, key=lambda x: x[1].array_index)]
+    merged = ScanTable(
+        keys=first.keys,
+        values=np.vstack([t.values for t in tables]),
+        points=dict(first.points),
+        phis=dict(first.phis),
+        indices=np.concatenate([t.indices for t in tables]),
+        grid_values=first.grid_values,
+    )
+    if not np.array_equal(merged.indices, np.arange(len(first.grid_values))):
+        raise ConfigError(f"scan-merge {str(directory)!r}: the parts do not cover every point")
+    for cat, entries in first.spectra.items():
+        merged.spectra[cat] = {
+            name: {
+                label: np.vstack([t.spectra[cat][name][label] for t in tables]) for label in arrays
+            }
+            for name, arrays in entries.items()
+        }
+    for name in first.chi2:
+        merged.chi2[name] = np.concatenate([t.chi2[name] for t in tables])
+    return merged, config
