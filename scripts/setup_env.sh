@@ -2,6 +2,7 @@
 # Set up everything galprop-py needs, skipping what is already there.
 #
 #   scripts/setup_env.sh            # idempotent; safe to run before every job
+#   scripts/setup_env.sh --system-only   # only step 1, the Debian packages (as root)
 #
 # Environment knobs:
 #   GALPROP_VENV   virtual environment to create/use (default: <repo>/.venv)
@@ -9,7 +10,18 @@
 #                  use a site PETSc (clusters): petsc4py is built against it and
 #                  the PyPI "petsc" package is not installed.
 #   GALPROP_SKIP_APT=1   never call apt-get (e.g. no root, or packages come from modules)
+#   GALPROP_SKIP_SLURM=1 do not install the single-node SLURM of the tests (slurm-wlm, munge;
+#                  also skipped where an sbatch that no Debian package owns is on the PATH,
+#                  i.e. a site SLURM). The packages only install: their daemons are started
+#                  by scripts/slurm_local.sh (tests/test_slurm.py), never at boot here.
 set -euo pipefail
+
+system_only=0
+case "${1:-}" in
+    "") ;;
+    --system-only) system_only=1 ;;
+    *) printf '[setup] unknown argument %q (allowed: --system-only)\n' "$1" >&2; exit 2 ;;
+esac
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${GALPROP_VENV:-$ROOT/.venv}"
@@ -20,6 +32,11 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 # --- 1. system packages (Debian/Ubuntu, only when root and something is missing) ----------
 need_pkgs=(libopenmpi-dev openmpi-bin libhdf5-openmpi-dev liblapack-dev pkg-config)
+site_sbatch="$(command -v sbatch 2>/dev/null || true)"
+if [[ "${GALPROP_SKIP_SLURM:-0}" != "1" ]] \
+    && { [[ -z "$site_sbatch" ]] || dpkg -S "$(readlink -f "$site_sbatch")" >/dev/null 2>&1; }; then
+    need_pkgs+=(slurm-wlm munge)
+fi
 if [[ "${GALPROP_SKIP_APT:-0}" != "1" ]] && command -v dpkg-query >/dev/null 2>&1; then
     missing=()
     for p in "${need_pkgs[@]}"; do
@@ -29,12 +46,21 @@ if [[ "${GALPROP_SKIP_APT:-0}" != "1" ]] && command -v dpkg-query >/dev/null 2>&
         if [[ $(id -u) -eq 0 ]]; then
             log "installing Debian packages: ${missing[*]}"
             export DEBIAN_FRONTEND=noninteractive
-            apt-get update -qq >/dev/null
-            apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+            # quiet when it works (debconf chatter and all), everything when it does not
+            if ! apt_out="$(apt-get update -qq 2>&1 \
+                && apt-get install -y -qq --no-install-recommends "${missing[@]}" 2>&1)"; then
+                printf '%s\n' "$apt_out" >&2
+                log "apt-get failed (GALPROP_SKIP_APT=1 skips this step)"
+                exit 1
+            fi
         else
-            log "missing system packages (${missing[*]}); not root, so assuming MPI/HDF5 come from elsewhere"
+            log "missing system packages (${missing[*]}); not root, so assuming MPI/HDF5 come from elsewhere (tests/test_slurm.py skips without SLURM)"
         fi
     fi
+fi
+
+if ((system_only)); then
+    exit 0
 fi
 
 # --- 2. virtual environment ------------------------------------------------------------------
@@ -48,8 +74,11 @@ PIP=("$PY" -m pip --disable-pip-version-check -q)
 
 has_module() { "$PY" -c "import $1" >/dev/null 2>&1; }
 
-# the stamp records the pyproject.toml it was made for: a changed dependency list reinstalls
-want="$(cat "$ROOT/pyproject.toml" "$0" 2>/dev/null | cksum | cut -d' ' -f1)"
+# the stamp records the pyproject.toml and the Python steps (2-5 of this script) it was made
+# for: a changed dependency list or step reinstalls; step 1 is checked on every run anyway,
+# so a changed Debian package list does not redo the Python environment
+want="$({ cat "$ROOT/pyproject.toml"; sed -n '/^# --- 2\. /,$p' "${BASH_SOURCE[0]}"; } 2>/dev/null \
+    | cksum | cut -d' ' -f1)"
 if [[ -f "$STAMP" ]] && [[ "$(cat "$STAMP")" == "$want" ]] && has_module petsc4py \
     && has_module h5py && has_module galprop_py; then
     exit 0
