@@ -42,6 +42,7 @@ def _channel(model, child, parent):
     return m
 
 
+@pytest.mark.serial  # pure functions of energy; slow under MPI (scipy.quad)
 @pytest.mark.parametrize(
     ("child", "parent", "slope"),
     [
@@ -100,6 +101,7 @@ def test_production_matrix_equals_the_direct_integral(child, parent, slope):
     assert checked >= 4
 
 
+@pytest.mark.serial
 def test_tertiaries_conserve_the_number_of_antiprotons():
     """The tertiary source integrated over momentum equals the rate at which antiprotons
     scatter without annihilating (n_H v sigma_nonann (1 + f_He K)) into the grid's energy

@@ -28,7 +28,15 @@ def test_scan_steepens_the_spectrum_by_the_change_of_delta():
     from galprop_py.config import load_config
     from galprop_py.run import run
 
-    over = ["grid.n_r=21", "grid.n_z=41", "momentum.n=60", "output.plot=false"]
+    # one slope: the default model's breaks in delta (4.3 and 266 GV) taken out
+    over = [
+        "grid.n_r=21",
+        "grid.n_z=41",
+        "momentum.n=60",
+        "output.plot=false",
+        "diffusion.breaks_gv=[]",
+        "diffusion.deltas_above=[]",
+    ]
     slopes = {}
     for delta in (0.3, 0.7):
         cfg = load_config(None, [f"diffusion.delta={delta}", *over])

@@ -124,7 +124,7 @@ def test_built_in_model_keeps_seo_ptuskin1994():
     """The built-in model's reacceleration is Seo & Ptuskin 1994 with its delta = 0.5:
     w = 4 / (3 * 0.5 * 3.75 * 3.5) = 0.2032 (1e-14), and D_pp at the edges is that w times
     p^2 v_A^2 / D (1e-12)."""
-    cfg = load_config(None, ["grid.n_r=5", "grid.n_z=5", "momentum.n=8"])
+    cfg = load_config(None, ["grid.n_r=5", "grid.n_z=5", "momentum.n=8", "diffusion.delta=0.5"])
     assert cfg.reacceleration.model == "seo_ptuskin1994"
     assert transport.reacceleration_factor("seo_ptuskin1994", 0.5) == pytest.approx(
         4.0 / (3.0 * 0.5 * 3.75 * 3.5), rel=1e-14

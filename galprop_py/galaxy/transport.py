@@ -2,7 +2,12 @@
 
 D(x, R) = s(x) D(R).  The rigidity law (GALPROP's convention, Strong & Moskalenko 1998, ApJ
 509, 212) is D(R) = D0 beta^eta (R/R0)^delta with optional breaks above which the slope
-changes to ``deltas_above`` (continuous at each break): :func:`rigidity_power_law`.
+changes to ``deltas_above`` (continuous at each break): :func:`rigidity_power_law`.  A
+break is the high-rigidity break of Genolini et al. 2017 (PRL 119, 241101, eq. 2) (or the
+low-rigidity one of their SLIM model, Genolini et al. 2019, PRD 99, 123028),
+D = D0 beta^eta (R/R0)^delta [1 + (R/R_b)^(Delta/s)]^(-s), Delta = delta - delta_high, in its
+sharp limit s -> 0 (a smooth break would need the smoothness passed from the galaxy model:
+not implemented).
 
 Spatial factor s(x) (``diffusion.spatial``, ``[diffusion.spatial_parameters]``); 1 in the
 mid-plane (or at the Sun), so that ``d0_cm2_s`` keeps its meaning there:
@@ -205,7 +210,15 @@ def ptuskin2003(delta, p=None):
 
 def reacceleration_factor(name: str, delta):
     """w(delta) of reacceleration model ``name``: D_pp D = w p^2 v_A^2 (``delta`` a number or
-    an array over momentum)."""
+    an array over momentum).  Both models hold for 0 < delta < 2 (w diverges at delta = 0):
+    a ValueError names the key otherwise."""
+    d = np.asarray(delta, float)
+    if not np.all((d > 0.0) & (d < 2.0)):
+        bad = float(d.flat[np.argmax(~((d > 0.0) & (d < 2.0)))])
+        raise ValueError(
+            f"diffusion.delta = {bad:g} with reacceleration: w(delta) of "
+            f"reacceleration.model = {name!r} needs 0 < delta < 2 (or v_alfven_km_s = 0)"
+        )
     return REACCELERATION.get(name).function(delta)
 
 
