@@ -119,6 +119,8 @@ _TITLES = {
     "positron": "positrons",
 }
 _MARKERS = ("o", "s", "^", "D")
+#: weight of the electron, positron panels (E^3 J)
+LEPTON_INDEX = 3.0
 _ISOTOPE = re.compile(r"^([A-Z][a-z]?)(\d+)$")
 
 
@@ -334,6 +336,8 @@ def spectra_figure(
             lepton = p.key in ("electron", "positron", "e+/(e+ + e-)")
             if p.kind == "ratio":
                 w = 0.0
+            elif lepton:
+                w = LEPTON_INDEX  # E^3 J, as AMS-02 shows electrons and positrons
             elif p.axis == _T_N and index_t_n is not None:
                 w = index_t_n
             else:
