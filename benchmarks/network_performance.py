@@ -3,8 +3,9 @@
     mpirun -n 2 python benchmarks/network_performance.py [block.key=value ...] [-steady_...]
 
 Prints a table per species (coefficients, assembly, preconditioner set-up, Krylov solve,
-iterations), the totals per stage, the wall time of the whole process (from interpreter
-start, imports included), and the peak resident memory of every rank.  The result is not
+iterations; stage times are wall times), the totals per stage, the wall and CPU time of
+the whole process (from interpreter start, imports included; on a shared machine compare
+CPU times) and the peak resident memory of every rank (independent of the load).  The result is not
 written (output.plot = false, no HDF5) unless ``--write`` is given.
 """
 
@@ -41,7 +42,9 @@ def main() -> None:
     t0 = time.perf_counter()
     res = run(cfg, progress=False, write_output=write)
     t_run = time.perf_counter() - t0
-    rss = mpi.gather(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, root=0)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    rss = mpi.gather(usage.ru_maxrss / 1024.0, root=0)
+    cpu = mpi.gather(usage.ru_utime + usage.ru_stime, root=0)
     if mpi.rank != 0:
         return
     keys = ("coefficients_s", "assembly_s", "setup_s", "solve_s")
@@ -59,6 +62,7 @@ def main() -> None:
         f"\n{len(res.timings)} species on {mpi.size} rank(s); run() {t_run:.2f} s; whole process "
         f"{time.perf_counter() - T_START:.2f} s (imports, grid and network set-up included)"
     )
+    print("CPU time of the whole process per rank [s]: " + ", ".join(f"{c:.1f}" for c in cpu))
     print("peak resident memory per rank [MB]: " + ", ".join(f"{m:.0f}" for m in rss))
 
 

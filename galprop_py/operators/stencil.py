@@ -8,8 +8,11 @@ same cell (``p_lower``/``p_upper``).  The sign convention is that of the operato
     d psi / dt = -A psi + S,        steady state:  A psi = S,
 
 so loss-like terms add positive diagonal entries.  Conversion to PETSc (:meth:`to_petsc`)
-uses the DMDA's global numbering; neighbours outside the physical domain get column -1,
-which PETSc ignores.
+uses the DMDA's global numbering; neighbours outside the physical domain have no entry.
+It is streamed: each row's entries are counted, the AIJ matrix is preallocated exactly and
+filled a block of rows at a time by numba kernels, so besides PETSc's own storage it needs
+only the per-row counts (8 bytes per row) and one block (issue 7: the former stacked copies
+of every slot's columns and values took ~3 times the stencil arrays).
 """
 
 from __future__ import annotations
@@ -99,53 +102,89 @@ class StencilSystem:
         return (tuple(sorted(self.spatial)), tuple(sorted(self.p_band)))
 
     def _slots(self, keep_zeros: bool = False):
-        """(column, value) arrays per stencil slot, flattened over the owned rows; with
-        ``keep_zeros`` every slot and every in-domain neighbour is kept (a fixed pattern)."""
+        """The stencil slots as (cell blocks, momentum shift, values, drop zeros): the global
+        cell index of the coupled cell per owned cell (-1 outside the domain, C order), the
+        shift d of the coupled momentum (column = block * dof + k + d) and the (cells, dof)
+        values.  The diagonal and the momentum bands keep every entry of the pattern, a
+        spatial slot drops its zero values unless ``keep_zeros``; without ``keep_zeros`` a
+        slot that is zero everywhere is left out."""
         dec = self.decomp
-        npts = dec.dof
-        k = np.arange(npts, dtype=np.int64)
-        own = dec.neighbour_blocks((0,) * dec.grid.dim)[..., None] * npts
-        yield (own + k).reshape(-1), self.diag.reshape(-1)
+        dim = dec.grid.dim
+        own = np.ascontiguousarray(dec.neighbour_blocks((0,) * dim)).reshape(-1)
+        yield own, 0, self.diag.reshape(-1, dec.dof), False
         for off, vals in sorted(self.spatial.items()):
-            if not keep_zeros and not np.any(vals):
-                continue
-            blocks = dec.neighbour_blocks(off)[..., None]
-            cols = np.where(blocks >= 0, blocks * npts + k, -1)
-            if not keep_zeros:
-                cols = np.where(vals != 0.0, cols, -1)
-            yield np.broadcast_to(cols, self.shape).reshape(-1), vals.reshape(-1)
+            if keep_zeros or np.any(vals):
+                blocks = np.ascontiguousarray(dec.neighbour_blocks(off)).reshape(-1)
+                yield blocks, 0, vals.reshape(-1, dec.dof), not keep_zeros
         for d, vals in sorted(self.p_band.items()):
-            if not keep_zeros and not np.any(vals):
-                continue
-            valid = (k + d >= 0) & (k + d < npts)
-            cols = np.broadcast_to(np.where(valid, own + k + d, -1), self.shape)
-            yield cols.reshape(-1), vals.reshape(-1)
+            if keep_zeros or np.any(vals):
+                yield own, d, vals.reshape(-1, dec.dof), False
 
-    def to_petsc(self) -> PETSc.Mat:
-        """Assemble the parallel AIJ matrix of the owned rows.
-
-        The stencil slots become compressed rows (missing neighbours dropped, columns sorted
-        as PETSc requires, by the numba kernel :func:`compress_rows`) handed to PETSc in one
-        call, which also preallocates exactly."""
+    def _fill(self, mat: PETSc.Mat, slots: list, counts: np.ndarray) -> None:
+        """Insert the rows of ``slots`` into the preallocated ``mat``, :data:`CHUNK_ROWS`
+        rows at a time (sorted compressed rows built by :func:`insert_slot`), so that no
+        array of the size of the whole matrix is made besides PETSc's own."""
         dec = self.decomp
-        slots = list(self._slots())
-        cols = np.stack([c for c, _ in slots])  # (slots, rows): each slot contiguous
-        vals = np.stack([v for _, v in slots]).astype(PETSc.ScalarType, copy=False)
-        del slots
-        nrows = cols.shape[1]
-        indptr = np.empty(nrows + 1, dtype=PETSc.IntType)
-        col_idx = np.empty(cols.size, dtype=PETSc.IntType)
-        values = np.empty(cols.size, dtype=PETSc.ScalarType)
-        nnz = compress_rows(cols, vals, indptr, col_idx, values)
-        del cols, vals
+        dof = dec.dof
+        ncells = dec.box.ncells
+        step = max(1, CHUNK_ROWS // dof)
+        for c0 in range(0, ncells, step):
+            c1 = min(ncells, c0 + step)
+            rows = counts[c0 * dof : c1 * dof]
+            indptr = np.zeros(rows.size + 1, dtype=PETSc.IntType)
+            np.cumsum(rows, out=indptr[1:])
+            fill = np.zeros(rows.size, dtype=PETSc.IntType)
+            col_idx = np.empty(int(indptr[-1]), dtype=PETSc.IntType)
+            values = np.empty(int(indptr[-1]), dtype=PETSc.ScalarType)
+            for blocks, d, vals, drop in slots:
+                insert_slot(blocks, d, vals, drop, c0, c1, indptr, fill, col_idx, values)
+            rowmap = np.arange(dec.row_start + c0 * dof, dec.row_start + c1 * dof)
+            mat.setValuesIJV(indptr, col_idx, values, rowmap=rowmap.astype(PETSc.IntType))
+
+    def _preallocated(self, slots: list) -> tuple[PETSc.Mat, np.ndarray]:
+        """An AIJ matrix preallocated exactly for ``slots`` and the entries per row."""
+        dec = self.decomp
+        nrows = dec.box.ncells * dec.dof
+        d_nnz = np.zeros(nrows, dtype=PETSc.IntType)
+        o_nnz = np.zeros(nrows, dtype=PETSc.IntType)
+        for blocks, d, vals, drop in slots:
+            count_slot(blocks, d, vals, drop, dec.row_start, dec.row_end, d_nnz, o_nnz)
         nglobal = dec.grid_unknowns
         mat = PETSc.Mat().createAIJ(
-            size=((nrows, nglobal), (nrows, nglobal)),
-            csr=(indptr, col_idx[:nnz], values[:nnz]),
-            comm=dec.comm,
+            size=((nrows, nglobal), (nrows, nglobal)), nnz=(d_nnz, o_nnz), comm=dec.comm
         )
+        mat.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, True)
+        d_nnz += o_nnz
+        return mat, d_nnz
+
+    def to_petsc(self, keep_zeros: bool = False) -> PETSc.Mat:
+        """Assemble the parallel AIJ matrix of the owned rows.
+
+        Exactly preallocated from a count of each row's entries, then filled block of rows
+        by block of rows (:meth:`_fill`); missing neighbours and, unless ``keep_zeros``, zero
+        spatial couplings are dropped.  With ``keep_zeros`` the pattern depends only on
+        :meth:`pattern_key` and the decomposition (:class:`MatrixPool`)."""
+        slots = list(self._slots(keep_zeros))
+        mat, counts = self._preallocated(slots)
+        self._fill(mat, slots, counts)
         mat.assemble()
         return mat
+
+    def refill(self, mat: PETSc.Mat) -> None:
+        """Overwrite the values of ``mat`` (made by ``to_petsc(keep_zeros=True)`` from a
+        system with the same :meth:`pattern_key`) with this system's."""
+        slots = list(self._slots(keep_zeros=True))
+        dec = self.decomp
+        counts = np.zeros(dec.box.ncells * dec.dof, dtype=PETSc.IntType)
+        for blocks, d, _vals, _drop in slots:
+            count_row_slot(blocks, d, dec.dof, counts)
+        self._fill(mat, slots, counts)
+        mat.assemble()
+
+
+#: rows per block of :meth:`StencilSystem._fill` (a block's compressed rows take ~12 bytes
+#: per entry: a few MB)
+CHUNK_ROWS = 1 << 14
 
 
 class MatrixPool:
@@ -155,41 +194,25 @@ class MatrixPool:
     their matrices have the same sparsity pattern: the matrix is allocated once and only its
     values change, which lets PETSc keep the symbolic parts of a preconditioner (ILU
     fill, multigrid coarse operators) and keeps memory independent of the species count.
-    A system with another slot set gets a new matrix."""
+    A refill writes the values straight into the matrix, a block of rows at a time (no copy
+    of the system, no stored index map).  A system with another slot set gets a new
+    matrix."""
 
     def __init__(self, decomp: Decomposition):
         self.decomp = decomp
         self.mat: PETSc.Mat | None = None
         self._key = None
-        self._indptr = self._col_idx = self._src = None
         self.refills = 0
 
     def matrix(self, system: StencilSystem) -> PETSc.Mat:
-        slots = list(system._slots(keep_zeros=True))
-        vals = np.stack([v for _, v in slots]).astype(PETSc.ScalarType, copy=False)
         key = system.pattern_key()
         if key != self._key:
-            cols = np.stack([c for c, _ in slots])
-            nrows = cols.shape[1]
-            indptr = np.empty(nrows + 1, dtype=PETSc.IntType)
-            col_idx = np.empty(cols.size, dtype=PETSc.IntType)
-            where = np.empty(cols.size, dtype=PETSc.ScalarType)
-            position = np.arange(cols.size, dtype=PETSc.ScalarType).reshape(cols.shape)
-            nnz = compress_rows(cols, position, indptr, col_idx, where)
-            self._indptr, self._col_idx = indptr, col_idx[:nnz].copy()
-            self._src = where[:nnz].astype(np.int64)
             self.destroy()
-            nglobal = self.decomp.grid_unknowns
-            self.mat = PETSc.Mat().createAIJ(
-                size=((nrows, nglobal), (nrows, nglobal)),
-                csr=(self._indptr, self._col_idx, vals.reshape(-1)[self._src]),
-                comm=self.decomp.comm,
-            )
+            self.mat = system.to_petsc(keep_zeros=True)
             self._key = key
         else:
-            self.mat.setValuesCSR(self._indptr, self._col_idx, vals.reshape(-1)[self._src])
+            system.refill(self.mat)
             self.refills += 1
-        self.mat.assemble()
         return self.mat
 
     def destroy(self) -> None:
@@ -197,6 +220,69 @@ class MatrixPool:
             self.mat.destroy()
             self.mat = None
             self._key = None
+
+
+@njit(cache=True)
+def count_slot(blocks, d, vals, drop, row_start, row_end, d_nnz, o_nnz):
+    """Add one slot's entries per row to ``d_nnz`` (columns owned by this rank, in
+    [row_start, row_end)) and ``o_nnz`` (the others); see :meth:`StencilSystem._slots`."""
+    ncells, dof = vals.shape
+    for c in range(ncells):
+        b = blocks[c]
+        if b < 0:
+            continue
+        for k in range(dof):
+            kk = k + d
+            if kk < 0 or kk >= dof:
+                continue
+            if drop and vals[c, k] == 0.0:
+                continue
+            col = b * dof + kk
+            if row_start <= col < row_end:
+                d_nnz[c * dof + k] += 1
+            else:
+                o_nnz[c * dof + k] += 1
+
+
+@njit(cache=True)
+def count_row_slot(blocks, d, dof, counts):
+    """Entries per row of one slot with every in-domain entry kept (a fixed pattern)."""
+    for c in range(blocks.size):
+        if blocks[c] < 0:
+            continue
+        for k in range(dof):
+            if 0 <= k + d < dof:
+                counts[c * dof + k] += 1
+
+
+@njit(cache=True)
+def insert_slot(blocks, d, vals, drop, c0, c1, indptr, fill, col_idx, values):
+    """Insert one slot's entries of cells [c0, c1) into compressed rows: row r of the block
+    spans ``indptr[r]:indptr[r + 1]``, ``fill[r]`` entries are already there; each new entry
+    is insertion-sorted by column (a handful per row)."""
+    dof = vals.shape[1]
+    for c in range(c0, c1):
+        b = blocks[c]
+        if b < 0:
+            continue
+        for k in range(dof):
+            kk = k + d
+            if kk < 0 or kk >= dof:
+                continue
+            v = vals[c, k]
+            if drop and v == 0.0:
+                continue
+            col = b * dof + kk
+            r = (c - c0) * dof + k
+            start = indptr[r]
+            j = start + fill[r]
+            while j > start and col_idx[j - 1] > col:
+                col_idx[j] = col_idx[j - 1]
+                values[j] = values[j - 1]
+                j -= 1
+            col_idx[j] = col
+            values[j] = v
+            fill[r] += 1
 
 
 @njit(cache=True)
@@ -229,8 +315,18 @@ def compress_rows(cols, vals, indptr, col_idx, values):
 
 
 def warm_up() -> None:
-    """Compile :func:`compress_rows` (numba caches it on disk) for the types used here; call
+    """Compile the assembly kernels (numba caches them on disk) for the types used here; call
     once before launching many ranks so they do not all compile at the same time."""
+    blocks = np.array([0, -1], dtype=np.int64)
+    v2 = np.ones((2, 2))
+    i32 = PETSc.IntType
+    d_nnz, o_nnz = np.zeros(4, i32), np.zeros(4, i32)
+    count_slot(blocks, 0, v2, True, 0, 4, d_nnz, o_nnz)
+    count_row_slot(blocks, 1, 2, d_nnz)
+    indptr = np.arange(5, dtype=i32)
+    insert_slot(
+        blocks, 0, v2, True, 0, 2, indptr, np.zeros(4, i32), np.zeros(4, i32), v2[0].repeat(2)
+    )
     cols = np.array([[0, -1], [1, 0]], dtype=np.int64)
     vals = np.ones((2, 2), dtype=PETSc.ScalarType)
     compress_rows(

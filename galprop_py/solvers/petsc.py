@@ -117,14 +117,18 @@ class LinearSolver:
         can break down or diverge there), it is repeated once from the same start with left
         preconditioning, which has converged on every problem seen here (e.g. shock
         acceleration, where the source sits at one momentum)."""
-        x0 = x.copy()
+        # the start, for a repeat (none kept for a zero guess: saves a vector)
+        x0 = x.copy() if self.ksp.getInitialGuessNonzero() and x.norm() > 0 else None
         info = self._solve_once(rhs, x, what)
         if info.reason_code < 0 and self.ksp.getNormType() == PETSc.KSP.NormType.UNPRECONDITIONED:
             info_msg(
                 f"{what}: {info.reason} with right preconditioning after {info.iterations} "
                 "iterations; repeating with left preconditioning"
             )
-            x0.copy(x)
+            if x0 is None:
+                x.set(0.0)
+            else:
+                x0.copy(x)
             ksp_type = self.ksp.getType()
             if ksp_type == "fgmres":  # right preconditioning only: retry as GMRES
                 self.ksp.setType("gmres")
@@ -136,7 +140,8 @@ class LinearSolver:
                 self.ksp.setType(ksp_type)
                 self.ksp.setNormType(PETSc.KSP.NormType.UNPRECONDITIONED)
                 self.ksp.setPCSide(PETSc.PC.Side.RIGHT)
-        x0.destroy()
+        if x0 is not None:
+            x0.destroy()
         if info.reason_code < 0:
             raise SolverError(
                 f"{what}: linear solver {self.ksp.getType()}/{self.ksp.getPC().getType()} did not "

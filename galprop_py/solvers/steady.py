@@ -196,7 +196,7 @@ def solve_steady(
         info = _solve_limited(transport, solver, limiter, source, x, what)
     else:
         info = scaled_solve(
-            dec, solver, transport.matrix(), transport.system().diag, source, x, what=what
+            dec, solver, transport.matrix(), transport.diagonal(), source, x, what=what
         )
     if own:
         solver.destroy()
