@@ -220,9 +220,15 @@ def _run(cfg, comm, restart, progress, write_output) -> RunResult:
     transports = {}
     if cfg.run.mode == "steady":
 
+        # the stencil arrays are dropped once the matrix exists (only its diagonal is kept),
+        # except for the limited scheme, whose Picard steps refill from them
+        keep = cfg.diffusion.scheme == "limited"
+
         def make_transport(sp, pool):
             ops = _operators(cfg, mgrid, sp)
-            return SpeciesTransport(decomp, model.coefficients(sp), ops, pool=pool)
+            return SpeciesTransport(
+                decomp, model.coefficients(sp), ops, pool=pool, keep_system=keep
+            )
 
         responses, result.solve_info = solve_network(
             model, decomp, make_transport, comm, timings=result.timings
