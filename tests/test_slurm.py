@@ -20,7 +20,7 @@ agree to round-off, 1e-10 relative):
   COMPLETED, exit 0, the checkpoint written (SLURM sends the signal from its periodic
   time-limit check, every ~30 s, so it arrives 15-45 s after the start).
 
-Times are wall-clock seconds.  The whole file takes ~1.5 min on a quiet 2-core machine.
+Times are wall-clock seconds.  The whole file takes ~40 s on a quiet 2-core machine.
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ pytestmark = [
     pytest.mark.skipif(MPI.COMM_WORLD.size > 1, reason="starts its own SLURM and MPI jobs"),
 ]
 
-T_END = 3.0
+# 8000 steps of 2 kyr (~3 s on a quiet core): a link must still be running when the test
+# signals it (with 300 steps link 2 finished the whole run before its signal on a quiet machine)
+T_END = 16.0
 CHAIN_CONFIG = f"""
 [run]
 mode = "transient"
@@ -62,7 +64,7 @@ n = 16
 [[species]]
 name = "H1"
 [time]
-dt_myr = 0.01
+dt_myr = 0.002
 t_end_myr = {T_END}
 [output]
 plot = false
