@@ -410,9 +410,8 @@ def steady_progress(enabled: bool):
     """A progress bar of the species solved in a steady run while the block runs (the rich
     ``Progress``, or None when not ``enabled``: call it so on rank 0 only).
 
-    It follows :func:`galprop_py.solvers.network._solve_species` (called once per species,
-    more often in a cycle of the network) by wrapping it for the duration: the solve itself
-    is untouched."""
+    It listens to :data:`galprop_py.solvers.network.PROGRESS` (told before and after each
+    species' solve) while the block runs: the solve itself is untouched."""
     if not enabled:
         yield None
         return
@@ -428,7 +427,6 @@ def steady_progress(enabled: bool):
 
     from .solvers import network
 
-    original = network._solve_species
     bar = Progress(
         TextColumn("species {task.description:>10s}"),
         BarColumn(),
@@ -439,24 +437,19 @@ def steady_progress(enabled: bool):
         console=Console(stderr=True),
         transient=False,
     )
-    state = {"task": None, "done": set()}
+    state = {"task": None}
 
-    def solve(model, decomp, transport, *args, **kwargs):
+    def report(name, solved, total):
         if state["task"] is None:
-            state["task"] = bar.add_task("", total=len(model.species))
-        name = transport.species.name
-        bar.update(state["task"], description=name)
-        out = original(model, decomp, transport, *args, **kwargs)
-        state["done"].add(name)
-        bar.update(state["task"], completed=len(state["done"]))
-        return out
+            state["task"] = bar.add_task("", total=total)
+        bar.update(state["task"], description=name, completed=solved)
 
-    network._solve_species = solve
+    network.PROGRESS.append(report)
     try:
         with bar:
             yield bar
     finally:
-        network._solve_species = original
+        network.PROGRESS.remove(report)
 
 
 def _modulation_row(m: dict) -> str:

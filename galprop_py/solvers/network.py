@@ -37,6 +37,10 @@ from ..spectra import flux_at, flux_from_density, species_spectrum
 from .steady import solve_steady, steady_solver
 
 GLOBAL = "[normalization]"
+#: callables ``f(species, solved, total)`` told before and after each species' solve (a
+#: progress bar: :func:`galprop_py.cli_info.steady_progress`); ``solved`` counts distinct
+#: species done, ``total`` the species of the network
+PROGRESS: list = []
 CYCLE_RTOL = 1e-7
 MAX_SWEEPS = 20
 
@@ -83,6 +87,7 @@ def solve_network(
     solver = steady_solver(comm, decomp)
     pool = MatrixPool(decomp)
     responses: dict[str, dict[str, np.ndarray]] = {}
+    solved: set[str] = set()  # species solved at least once (PROGRESS)
     solve_info: dict = {}
     by_name = {s.name: s for s in model.species}
     try:
@@ -102,7 +107,12 @@ def solve_network(
             for sweep in range(MAX_SWEEPS if cyclic else 1):
                 change = 0.0
                 for name in group:
+                    for report in list(PROGRESS):
+                        report(name, len(solved), len(model.species))
                     new = _solve_species(model, decomp, transports[name], solver, responses)
+                    solved.add(name)
+                    for report in list(PROGRESS):
+                        report(name, len(solved), len(model.species))
                     if timings is not None:
                         st = timings[name]
                         for inf in new["__infos__"]:
