@@ -20,38 +20,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 
+from .fit.output import toml_key, toml_value
+
+
 # --- config as TOML ------------------------------------------------------------------------------
-_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def _key(k: str) -> str:
-    return k if _BARE.match(k) else json.dumps(k)
-
-
-def _value(v) -> str:
-    """A JSON-like value in TOML (inline tables and arrays)."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        text = repr(v)
-        return text if any(c in text for c in ".en") else text + ".0"
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_value(x) for x in v if x is not None) + "]"
-    if isinstance(v, dict):
-        items = [f"{_key(k)} = {_value(x)}" for k, x in v.items() if x is not None]
-        return "{" + ", ".join(items) + "}"
-    raise ValueError(f"cannot write {v!r} ({type(v).__name__}) as TOML")
-
-
+# values and keys are written by the fit's TOML writer (galprop_py.fit.output)
 def _is_model(v) -> bool:
     from pydantic import BaseModel
 
@@ -70,7 +47,7 @@ def _table(lines: list[str], model, path: str, live: bool, array: bool = False) 
     for name in type(model).model_fields:
         v = getattr(model, name)
         on = live and name in given
-        full = f"{path}.{_key(name)}" if path else _key(name)
+        full = f"{path}.{toml_key(name)}" if path else toml_key(name)
         if _is_model(v):
             subs.append(("table", v, full, on))
         elif isinstance(v, list) and v and all(_is_model(x) for x in v):
@@ -78,9 +55,9 @@ def _table(lines: list[str], model, path: str, live: bool, array: bool = False) 
         elif isinstance(v, dict) and v and all(_is_model(x) for x in v.values()):
             subs.append(("dict", v, full, on))
         elif dump[name] is None:
-            lines.append(f"# {_key(name)} = (unset)")
+            lines.append(f"# {toml_key(name)} = (unset)")
         else:
-            lines.append(("" if on else "# ") + f"{_key(name)} = {_value(dump[name])}")
+            lines.append(("" if on else "# ") + f"{toml_key(name)} = {toml_value(dump[name])}")
     for kind, v, full, on in subs:
         lines.append("")
         if kind == "table":
@@ -93,7 +70,7 @@ def _table(lines: list[str], model, path: str, live: bool, array: bool = False) 
         else:
             lines.append(("" if on else "# ") + f"[{full}]")
             for k, item in v.items():
-                _table(lines, item, f"{full}.{_key(k)}", on)
+                _table(lines, item, f"{full}.{toml_key(k)}", on)
 
 
 def config_toml(cfg, req=None) -> str:

@@ -22,11 +22,13 @@ from ..observations import RIGIDITY
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def _key(k: str) -> str:
+def toml_key(k: str) -> str:
+    """A TOML key: bare if it can be, quoted otherwise."""
     return k if _BARE_KEY.match(k) else json.dumps(k)
 
 
-def _value(v) -> str:
+def toml_value(v) -> str:
+    """A JSON-like value (number, string, list, dict) as a TOML value (inline tables)."""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
@@ -38,9 +40,9 @@ def _value(v) -> str:
     if isinstance(v, str):
         return json.dumps(v)  # a TOML basic string (JSON escapes are TOML escapes)
     if isinstance(v, list | tuple):
-        return "[" + ", ".join(_value(x) for x in v if x is not None) + "]"
+        return "[" + ", ".join(toml_value(x) for x in v if x is not None) + "]"
     if isinstance(v, dict):
-        items = [f"{_key(k)} = {_value(x)}" for k, x in v.items() if x is not None]
+        items = [f"{toml_key(k)} = {toml_value(x)}" for k, x in v.items() if x is not None]
         return "{ " + ", ".join(items) + " }" if items else "{}"
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
 
@@ -53,9 +55,9 @@ def _table(lines: list[str], path: str, data: dict) -> None:
     plain = {k: v for k, v in data.items() if v is not None and not isinstance(v, dict)}
     plain = {k: v for k, v in plain.items() if not _is_table_list(v)}
     for k, v in plain.items():
-        lines.append(f"{_key(k)} = {_value(v)}")
+        lines.append(f"{toml_key(k)} = {toml_value(v)}")
     for k, v in data.items():
-        sub = f"{path}.{_key(k)}" if path else _key(k)
+        sub = f"{path}.{toml_key(k)}" if path else toml_key(k)
         if isinstance(v, dict):
             lines.extend(["", f"[{sub}]"])
             _table(lines, sub, v)
@@ -64,7 +66,7 @@ def _table(lines: list[str], path: str, data: dict) -> None:
                 lines.extend(["", f"[[{sub}]]"])
                 for ik, iv in item.items():
                     if iv is not None:
-                        lines.append(f"{_key(ik)} = {_value(iv)}")
+                        lines.append(f"{toml_key(ik)} = {toml_value(iv)}")
 
 
 def toml_text(data: dict, header: str = "") -> str:
