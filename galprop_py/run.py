@@ -198,11 +198,41 @@ def run(
         return _run(cfg, comm, restart, progress, write_output)
 
 
+def prepare_solve(cfg: Config, mpi) -> None:
+    """What every solve of ``cfg`` does before it builds a grid: the config's PETSc options
+    into the options database, then the size check (before any grid-sized array)."""
+    _apply_solver_options(cfg)
+    checks.check_size(cfg, len(species_blocks(cfg)), mpi)
+
+
+def solve_steady_network(cfg: Config, model, decomp, comm, timings=None, after_component=None):
+    """The steady network solve of a run (:func:`galprop_py.solvers.network.solve_network`
+    with the run's operators per species): ``(responses, solve_info)``.  Runs, the fit's
+    build-once cache and its sensitivity solves all go through here, so they solve the same
+    systems; ``after_component`` is solve_network's hook (the fit's sensitivities).
+
+    The stencil arrays are dropped once a species' matrix exists (only its diagonal is
+    kept), except for the limited scheme, whose Picard steps refill from them."""
+    keep = cfg.diffusion.scheme == "limited"
+
+    def make_transport(sp, pool):
+        ops = _operators(cfg, model.momentum, sp)
+        return SpeciesTransport(decomp, model.coefficients(sp), ops, pool=pool, keep_system=keep)
+
+    return solve_network(
+        model,
+        decomp,
+        make_transport,
+        comm,
+        timings=timings,
+        after_component=after_component,
+    )
+
+
 def _run(cfg, comm, restart, progress, write_output) -> RunResult:
     mpi = comm.tompi4py()
     stop = _StopFlag() if cfg.run.mode == "transient" else None  # before anything slow
-    _apply_solver_options(cfg)
-    checks.check_size(cfg, len(species_blocks(cfg)), mpi)  # before any grid-sized array
+    prepare_solve(cfg, mpi)
     grid = build_spatial_grid(cfg)
     mgrid = build_momentum_grid(cfg)
     model = GalaxyModel(cfg, grid, mgrid)
@@ -219,19 +249,8 @@ def _run(cfg, comm, restart, progress, write_output) -> RunResult:
     _coarse_lepton_notice(cfg, model)
     transports = {}
     if cfg.run.mode == "steady":
-
-        # the stencil arrays are dropped once the matrix exists (only its diagonal is kept),
-        # except for the limited scheme, whose Picard steps refill from them
-        keep = cfg.diffusion.scheme == "limited"
-
-        def make_transport(sp, pool):
-            ops = _operators(cfg, mgrid, sp)
-            return SpeciesTransport(
-                decomp, model.coefficients(sp), ops, pool=pool, keep_system=keep
-            )
-
-        responses, result.solve_info = solve_network(
-            model, decomp, make_transport, comm, timings=result.timings
+        responses, result.solve_info = solve_steady_network(
+            cfg, model, decomp, comm, timings=result.timings
         )
         result.states, result.sun_spectra, result.normalisation = normalise(
             cfg, model, decomp, responses

@@ -192,18 +192,16 @@ class BuildCache:
         """The steady solve of ``cfg`` (a :class:`galprop_py.run.RunResult`, nothing
         written)."""
         from .. import checks
-        from ..network.build import species_blocks
         from ..run import (
             RunResult,
-            _apply_solver_options,
             _coarse_lepton_notice,
-            _operators,
+            prepare_solve,
             release_petsc_garbage,
             run,
+            solve_steady_network,
         )
-        from ..solvers.network import normalise, solve_network
+        from ..solvers.network import normalise
         from ..spectra import element_spectra, ratio_spectra
-        from ..transport import SpeciesTransport
 
         t0 = time.perf_counter()
         with frozen_heap():
@@ -213,20 +211,14 @@ class BuildCache:
                 return result
             mpi = self.comm.tompi4py()
             checks.check_request(cfg, None, mpi)
-            _apply_solver_options(cfg)
-            checks.check_size(cfg, len(species_blocks(cfg)), mpi)
+            prepare_solve(cfg, mpi)
             grid, mgrid, decomp = self.grids(cfg)
             model = self.model(cfg, grid, mgrid)
             checks.check_model(cfg, model, decomp)
             result = RunResult(cfg, decomp, model, {})
             _coarse_lepton_notice(cfg, model)
-
-            def make_transport(sp, pool):
-                ops = _operators(cfg, mgrid, sp)
-                return SpeciesTransport(decomp, model.coefficients(sp), ops, pool=pool)
-
-            responses, result.solve_info = solve_network(
-                model, decomp, make_transport, self.comm, timings=result.timings
+            responses, result.solve_info = solve_steady_network(
+                cfg, model, decomp, self.comm, timings=result.timings
             )
             result.states, result.sun_spectra, result.normalisation = normalise(
                 cfg, model, decomp, responses

@@ -62,7 +62,7 @@ import numpy as np
 from mpi4py import MPI
 
 from ..diagnostics import value_at_point
-from ..solvers.network import CYCLE_RTOL, MAX_SWEEPS, normalise, solve_network, source_group
+from ..solvers.network import CYCLE_RTOL, MAX_SWEEPS, normalise, source_group
 from ..solvers.steady import momentum_scaling
 from ..spectra import flux_from_density
 from .chi2 import LocalSpectra
@@ -327,7 +327,7 @@ class _Sensitivities:
             if mpi.allreduce(not np.any(basis), op=MPI.LAND):
                 return [np.zeros(primary.shape) for _ in rhs_list]
         mat = transport.matrix()
-        scale = momentum_scaling(dec, basis, transport.system().diag)
+        scale = momentum_scaling(dec, basis, transport.diagonal())
         left, right, b, x = (dec.create_vec() for _ in range(4))
         with dec.writable(left) as a:
             a[...] = 1.0 / scale
@@ -374,15 +374,14 @@ def _solve_tangents(ev, u) -> Tangents:
     from .. import checks
     from ..decomposition import Decomposition
     from ..models.galaxy import GalaxyModel, build_momentum_grid, build_spatial_grid
-    from ..network.build import species_blocks
     from ..run import (
         RunResult,
-        _apply_solver_options,
         _operators,
+        prepare_solve,
         release_petsc_garbage,
+        solve_steady_network,
         sun_position,
     )
-    from ..transport import SpeciesTransport
 
     t0 = time.perf_counter()
     comm = ev.comm
@@ -394,8 +393,7 @@ def _solve_tangents(ev, u) -> Tangents:
             "use fit.gradient = 'none'"
         )
     checks.check_request(cfg, None, mpi)
-    _apply_solver_options(cfg)
-    checks.check_size(cfg, len(species_blocks(cfg)), mpi)
+    prepare_solve(cfg, mpi)
     build = getattr(ev, "build", None)
     if build is not None:
         grid, mgrid, decomp = build.grids(cfg)
@@ -407,15 +405,9 @@ def _solve_tangents(ev, u) -> Tangents:
     checks.check_model(cfg, model, decomp)
     derivs = derivatives(ev, u, cfg, model)
     hook = _Sensitivities(model, decomp, derivs, _operators)
-
-    def make_transport(sp, pool):
-        # as galprop_py.run builds them (the tests check the spectra against run())
-        ops = _operators(cfg, mgrid, sp)
-        return SpeciesTransport(decomp, model.coefficients(sp), ops, pool=pool)
-
     timings: dict = {}
-    responses, solve_info = solve_network(
-        model, decomp, make_transport, comm, timings=timings, after_component=hook
+    responses, solve_info = solve_steady_network(
+        cfg, model, decomp, comm, timings=timings, after_component=hook
     )
     states, spectra, norm = normalise(cfg, model, decomp, responses)
     local = LocalSpectra.from_result(
