@@ -268,7 +268,8 @@ class DiffusionBlock(Block):
     spatial: Literal[transport_models.SPATIAL_NAMES] = Field(
         "uniform",
         description="spatial factor s(x) of D (galprop_py.galaxy.transport.SPATIAL): uniform, "
-        "exponential_z, two_zone, field_strength (|B| of losses.b_field_model)",
+        "exponential_z, two_zone, field_strength (|B| of losses.b_field_model), random_field "
+        "(quasi-linear: regular and random strengths of losses.b_field_model)",
     )
     spatial_parameters: dict[str, Any] = Field(
         default_factory=dict, description="parameters of the spatial factor"
@@ -306,9 +307,9 @@ class DiffusionBlock(Block):
             )
         self.field_model_parameters()
         self.spatial_model_parameters()
-        if self.spatial == "field_strength" and self.model == "quasilinear":
+        if self.spatial in ("field_strength", "random_field") and self.model == "quasilinear":
             raise ValueError(
-                "diffusion.spatial = 'field_strength' does not apply to diffusion.model = "
+                f"diffusion.spatial = {self.spatial!r} does not apply to diffusion.model = "
                 "'quasilinear' (its coefficients take the field strength of [diffusion.turbulence])"
             )
         return self

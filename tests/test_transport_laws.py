@@ -294,7 +294,7 @@ def test_uniform_spatial_factor_changes_nothing():
         (
             {"diffusion__spatial": "anisotropic_z"},
             "config key diffusion.spatial = 'anisotropic_z': allowed: 'uniform', "
-            "'exponential_z', 'two_zone' or 'field_strength'",
+            "'exponential_z', 'two_zone', 'field_strength' or 'random_field'",
         ),
         (
             {"reacceleration__model": "ptuskin2003"},

@@ -18,14 +18,20 @@ radiation (ISRF)   :mod:`.radiation` ``ISRF``      grey_bodies, mathis1983, tabl
                                                    (``losses.isrf_model``,
                                                    ``[losses.isrf_parameters]``)
 B strength |B|     :mod:`.magnetic` ``STRENGTH``   exponential_disc, uniform, pshirkov2011_ass,
-                                                   pshirkov2011_bss (``losses.b_field_model``,
+                                                   pshirkov2011_bss, jf12, table
+                                                   (``losses.b_field_model``,
                                                    ``[losses.b_field_parameters]``)
 B direction b      :mod:`.magnetic` ``DIRECTION``  uniform, spiral, pshirkov2011_ass,
-                                                   pshirkov2011_bss (``diffusion.field_model``,
+                                                   pshirkov2011_bss, jf12, table
+                                                   (``diffusion.field_model``,
                                                    ``[diffusion.field_parameters]``)
 D(x) = s(x) D(R)   :mod:`.transport` ``SPATIAL``   uniform, exponential_z, two_zone,
-                                                   field_strength (``diffusion.spatial``,
+                                                   field_strength, random_field (quasi-linear
+                                                   dB/B0 of jf12 / table) (``diffusion.spatial``,
                                                    ``[diffusion.spatial_parameters]``)
+spiral arms (3D)   :mod:`.spiral_arms`             spiral_arms of SOURCES, HI, H2: a base model
+                                                   times four arms, ``arms`` = fgk2006 or
+                                                   steiman_cameron2010
 reacceleration     :mod:`.transport`               seo_ptuskin1994, ptuskin2003
                    ``REACCELERATION``              (``reacceleration.model``)
 user tables        :mod:`.tables`                  HDF5 (r, z) / (x, y, z) / r, text r z v / r v

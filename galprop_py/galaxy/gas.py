@@ -192,7 +192,7 @@ def _hi_uniform_region(r, z, p: UniformRegionGasParameters):
 
 @HI.register(
     "spiral_arms",
-    spiral_arms.FGK2006,
+    spiral_arms.REFERENCE,
     spiral_arms.SpiralArmHIParameters,
     "an axisymmetric H I model (base) modulated by four spiral arms (3D grids, see "
     "galprop_py.galaxy.spiral_arms); azimuthal average = the base model",
@@ -328,7 +328,7 @@ def _h2_none(r, z, p):
 
 @H2.register(
     "spiral_arms",
-    spiral_arms.FGK2006,
+    spiral_arms.REFERENCE,
     spiral_arms.SpiralArmH2Parameters,
     "an axisymmetric H2 model (base) modulated by four spiral arms (3D grids, see "
     "galprop_py.galaxy.spiral_arms); azimuthal average = the base model",

@@ -365,6 +365,26 @@ def direction_field(name: str, params: ModelParameters, geometry: str):
     return direction
 
 
+def regular_and_random_parameters(name: str, params: ModelParameters, key: str):
+    """(regular, random) parameters of strength model ``name``: ``params`` with ``component``
+    set to "regular" and "random", for models with a random field (``jf12``; ``table`` when
+    its file has ``B_random``).  Other models: a one-line ValueError naming ``key`` (the
+    config key that asked for the split) and the model."""
+    has_random = name == "jf12" or (
+        name == "table" and magnetic_table.load_field_table(params.path).random is not None
+    )
+    if not has_random:
+        why = "its table has no 'B_random' dataset" if name == "table" else "it has none"
+        raise ValueError(
+            f"{key} needs the random-field strength of losses.b_field_model; {name!r}: {why} "
+            "(allowed: 'jf12', or 'table' with B_random)"
+        )
+    return (
+        params.model_copy(update={"component": "regular"}),
+        params.model_copy(update={"component": "random"}),
+    )
+
+
 STRENGTH_NAMES = STRENGTH.names()
 DIRECTION_NAMES = DIRECTION.names()
 

@@ -330,7 +330,7 @@ def table(r, z, p: TableParameters, x=None, y=None):
 
 @SOURCES.register(
     "spiral_arms",
-    spiral_arms.FGK2006,
+    spiral_arms.REFERENCE,
     spiral_arms.SpiralArmSourceParameters,
     "an axisymmetric profile (profile) modulated by four spiral arms (3D grids, see "
     "galprop_py.galaxy.spiral_arms); azimuthal average = the profile",

@@ -30,6 +30,35 @@ mid-plane (or at the Sun), so that ``d0_cm2_s`` keeps its meaning there:
     delta B/B, D ~ B^-(2-q): alpha = 1/3 for Kolmogorov (q = 5/3, the default), 1/2 for
     Kraichnan (q = 3/2).  ``b_floor_ug`` (a numerical floor, not from a paper) keeps D finite
     where a model field vanishes (reversals, the far halo).
+``random_field``
+    The local turbulence level of a field model with a random component (``jf12``, a user
+    ``table`` with ``B_random``; ``losses.b_field_model``).  Quasi-linear theory
+    (../shared/reference/theory.md, "Quasi-Linear Theory (QLT) of Scattering"; Jokipii 1966):
+    for a power spectrum E(k) ~ k^-q of the fluctuations, normalised to their energy dB^2 /
+    8 pi with outer scale L, the resonant wavenumber is k_res ~ Omega / v ~ 1 / r_g, D_mumu ~
+    Omega (dB / B0)^2 (k_res L)^(1-q) (theory.md's Omega^(2-q) at fixed turbulence) and
+    lambda_par ~ v / D_mumu gives lambda_par ~ r_g^(2-q) L^(q-1) (B0 / dB)^2, r_g = R / B0 in
+    the regular (mean) field B0.  At fixed rigidity and fixed L this is a product of a
+    function of R and a function of x::
+
+        s(x) = (B0 / B0_sun)^-(2-q) ((dB / B0)_sun / (dB / B0))^2 = (B0 / B0_sun)^q (dB / dB_sun)^-2
+
+    with B0 = |B_regular| and dB = the rms random strength of the model, each first raised to
+    ``b_floor_ug``, and s clipped to [``s_min``, ``s_max``] after the normalisation (s = 1 at
+    the Sun exactly, so ``d0_cm2_s`` keeps its meaning there).  At fixed dB / B0 it is
+    ``field_strength`` with alpha = 2 - q.  Choices (documented, not from a paper): L is the
+    same everywhere (theory.md gives no law for it); JF12's striated field is neither mean
+    field nor isotropic turbulence and is not counted (B0 = the coherent field only); the
+    floors and clips are numerical (B0 -> 0 at field reversals makes s -> 0, a diffusion
+    barrier; dB -> 0 in the far halo makes s -> infinity); ``q`` is independent of
+    ``diffusion.delta`` (the rigidity law is the configured one; QLT would give delta = 2 - q).
+    For the anisotropic tensor the same s multiplies kappa_par and kappa_perp (kperp/kpar
+    fixed): theory.md says QLT does not predict kappa_perp (field-line wandering dominates), so
+    no separate law for it is assumed.  JF12 has dB / B0 ~ 2 at the Sun and more in the arms,
+    outside the weak-turbulence regime (dB / B0 << 1) where the formula is derived: only the
+    relative scaling is used.  Not for ``diffusion.model = "quasilinear"`` (its coefficients
+    take one turbulence level, [diffusion.turbulence]).  Defaults: q = 5/3, b_floor_ug =
+    0.01, s in [0.01, 100]; faces take point values (as ``field_strength``).
 
 Faces.  The z-dependent factors are exact on the finite-volume grid: at a cell face (a
 coordinate on one of the grid's z edges) they return the harmonic mean of s over the interval
@@ -184,6 +213,53 @@ def field_strength(
         raise ValueError("diffusion.spatial = 'field_strength' needs a field strength model")
     b = np.maximum(np.asarray(field_strength(coords), float), p.b_floor_ug)
     return (b / max(b_sun_ug, p.b_floor_ug)) ** (-p.alpha)
+
+
+class RandomFieldParameters(ModelParameters):
+    q: float = Field(
+        5.0 / 3.0, ge=1.0, le=2.0, description="E(k) ~ k^-q: 5/3 Kolmogorov, 3/2 Kraichnan"
+    )
+    b_floor_ug: float = Field(
+        0.01, gt=0.0, le=1.0e3, description="B0 and dB below this count as it (numerical)"
+    )
+    s_min: float = Field(0.01, gt=0.0, le=1.0, description="s below this counts as it")
+    s_max: float = Field(100.0, ge=1.0, le=1.0e6, description="s above this counts as it")
+
+
+def random_field_factor(b0, db, b0_sun, db_sun, p: RandomFieldParameters):
+    """s = clip((B0 / B0_sun)^q (dB / dB_sun)^-2, s_min, s_max) with every strength [muG]
+    first raised to ``b_floor_ug`` (module docstring, ``random_field``)."""
+    f = p.b_floor_ug
+    b0 = np.maximum(np.asarray(b0, float), f) / max(b0_sun, f)
+    db = np.maximum(np.asarray(db, float), f) / max(db_sun, f)
+    return np.clip(b0**p.q / (db * db), p.s_min, p.s_max)
+
+
+@SPATIAL.register(
+    "random_field",
+    "Jokipii 1966, ApJ 146, 480 (quasi-linear lambda ~ r_g^(2-q) L^(q-1) (B0 / dB)^2; "
+    "../shared/reference/theory.md)",
+    RandomFieldParameters,
+    "s = (B0 / B0_sun)^q (dB / dB_sun)^-2, B0 and dB the regular and random strengths of "
+    "losses.b_field_model",
+    context=("coords", "regular_strength", "random_strength", "sun_strengths"),
+)
+def random_field(
+    r,
+    z,
+    p: RandomFieldParameters,
+    coords=None,
+    regular_strength=None,
+    random_strength=None,
+    sun_strengths=None,
+):
+    if regular_strength is None or random_strength is None or sun_strengths is None:
+        raise ValueError(
+            "diffusion.spatial = 'random_field' needs the regular and random strengths of a "
+            "field model (losses.b_field_model = 'jf12', or 'table' with B_random)"
+        )
+    b0_sun, db_sun = sun_strengths
+    return random_field_factor(regular_strength(coords), random_strength(coords), b0_sun, db_sun, p)
 
 
 # --- reacceleration ---------------------------------------------------------------------------

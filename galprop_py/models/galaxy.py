@@ -21,6 +21,9 @@ times one spatial factor s(x) shared by both.  A delta B / B(x) changes kappa_pa
 kappa_perp by different, non-power-law factors (resonance broadening, the outer scale, NLGC's
 kappa_perp ~ kappa_par^(1/3)), so it is not one s(x); it would need a tensor tabulated per
 cell (or on a delta B / B grid and interpolated), which DiffusionTensor does not hold.
+For the scalar and anisotropic models ``diffusion.spatial = "random_field"`` takes the
+delta B / B of the field model per cell as one factor s(x) (lambda_par ~ r_g^(2-q) (B0/dB)^2
+at fixed rigidity, :mod:`galprop_py.galaxy.transport`), shared by kappa_par and kappa_perp.
 """
 
 from __future__ import annotations
@@ -331,6 +334,8 @@ class GalaxyModel:
                     f"losses.b_field_model = {self.cfg.losses.b_field_model!r} gives {b_sun}"
                 )
             context.update(field_strength=self.field_strength, b_sun_ug=b_sun)
+        elif d.spatial == "random_field":
+            context.update(self._random_field_context())
 
         def profile(coords):
             r, z = galactic_rz(coords, geo, self.cfg.sun.r_kpc)
@@ -339,6 +344,41 @@ class GalaxyModel:
 
         profile(self.sun_coords())  # a grid the law cannot use is an error now
         return profile
+
+    def _random_field_context(self) -> dict:
+        """Regular and random strengths [muG] of ``losses.b_field_model`` (callables of
+        coords) and their values at the Sun, for ``diffusion.spatial = "random_field"``."""
+        key = "diffusion.spatial = 'random_field'"
+        if self.cfg.diffusion.model == "quasilinear":
+            raise ValueError(
+                f"{key} does not apply to diffusion.model = 'quasilinear' (its coefficients "
+                "take the turbulence level of [diffusion.turbulence])"
+            )
+        lo = self.cfg.losses
+        regular, random = magnetic.regular_and_random_parameters(
+            lo.b_field_model, lo.b_field_model_parameters(), key
+        )
+        sun = self.sun_coords()
+        at_sun = (
+            float(self.field_strength(sun, regular)[0]),
+            float(self.field_strength(sun, random)[0]),
+        )
+        if not min(at_sun) > 0:
+            raise ValueError(
+                f"{key} needs a regular and a random field at the Sun; losses.b_field_model = "
+                f"{lo.b_field_model!r} gives B0 = {at_sun[0]:g}, dB = {at_sun[1]:g} muG"
+            )
+
+        def strengths(coords):
+            return self.field_strength(coords, regular), self.field_strength(coords, random)
+
+        if self.grid.geometry == "cartesian3d":  # asked for once per tensor component
+            strengths = _memoised_on_coords(strengths)
+        return {
+            "regular_strength": lambda coords: strengths(coords)[0],
+            "random_strength": lambda coords: strengths(coords)[1],
+            "sun_strengths": at_sun,
+        }
 
     def coefficients(self, species: Species) -> SpeciesCoefficients:
         cfg = self.cfg
