@@ -11,6 +11,10 @@ from galprop_py.network import nuclides
 from galprop_py.physics import cross_sections as cs
 from galprop_py.units import M_P_G, MYR_S
 
+# functions of one process (no grid split, no MPI): the 2-rank pass of the suite would only
+# repeat them
+pytestmark = pytest.mark.serial
+
 
 def test_energy_grid_matches_table_definition():
     t = cs.table_energy_grid()

@@ -18,6 +18,10 @@ from galprop_py.physics.kinematics import momentum_from_kinetic
 from galprop_py.physics.species import PROTON, species_from_name
 from galprop_py.units import M_E_GEV, M_P_GEV, MYR_S, magnetic_energy_density_ev_cm3
 
+# functions of one process (no grid split, no MPI): the 2-rank pass of the suite would only
+# repeat them
+pytestmark = pytest.mark.serial
+
 # independent constants (CODATA via scipy), cgs / GeV
 R_E = sc.physical_constants["classical electron radius"][0] * 100.0  # cm
 C = sc.c * 100.0  # cm/s

@@ -19,6 +19,10 @@ from galprop_py.galaxy.gas import KPC_CM
 from galprop_py.grid import MomentumGrid
 from galprop_py.models.galaxy import GalaxyModel, build_spatial_grid
 
+# functions of one process (no grid split, no MPI): the 2-rank pass of the suite would only
+# repeat them
+pytestmark = pytest.mark.serial
+
 R_FINE = np.linspace(0.0, 20.0, 20001)  # 1 pc steps
 
 

@@ -9,6 +9,10 @@ import pytest
 
 from galprop_py.physics import injection as inj
 
+# functions of one process (no grid split, no MPI): the 2-rank pass of the suite would only
+# repeat them
+pytestmark = pytest.mark.serial
+
 
 def log_slope(f, x, h=1e-5):
     """Central-difference d ln f / d ln x."""

@@ -19,6 +19,10 @@ from galprop_py.microphysics.drifts import (
 from galprop_py.microphysics.gyration import gyroradius_cm
 from galprop_py.units import C_CM_S, GV_STATVOLT, KPC_CM
 
+# functions of one process (no grid split, no MPI): the 2-rank pass of the suite would only
+# repeat them
+pytestmark = pytest.mark.serial
+
 B0 = 3e-6  # G
 R_GV, BETA = 10.0, 0.99
 R_SV = R_GV * GV_STATVOLT

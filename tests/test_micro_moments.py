@@ -19,6 +19,10 @@ from galprop_py.microphysics.moments import (
 from galprop_py.physics.kinematics import total_energy
 from galprop_py.units import C_CM_S, M_E_GEV, M_P_GEV
 
+# functions of one process (no grid split, no MPI): the 2-rank pass of the suite would only
+# repeat them
+pytestmark = pytest.mark.serial
+
 P1, P2 = 0.1, 1.0e4  # GeV/c
 # trapezoid in ln p with 200 points per decade: error ~ (h^2/12) (4 - s)^2 ~ 2e-5
 P_GRID = np.geomspace(P1, P2, 1001)

@@ -17,6 +17,10 @@ from galprop_py.microphysics.perpendicular import (
 from galprop_py.microphysics.turbulence import TurbulenceSpectrum
 from galprop_py.units import C_CM_S, PC_CM
 
+# functions of one process (no grid split, no MPI): the 2-rank pass of the suite would only
+# repeat them
+pytestmark = pytest.mark.serial
+
 L_OUTER = 50 * PC_CM
 V = C_CM_S
 

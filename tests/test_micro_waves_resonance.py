@@ -25,6 +25,10 @@ from galprop_py.microphysics.resonance import (
     scattering_channels,
 )
 
+# functions of one process (no grid split, no MPI): the 2-rank pass of the suite would only
+# repeat them
+pytestmark = pytest.mark.serial
+
 GAMMA = 5.0 / 3.0
 THETA = np.linspace(0.0, math.pi / 2, 19)
 

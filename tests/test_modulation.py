@@ -9,6 +9,10 @@ from galprop_py.physics.modulation import force_field, force_field_analytic
 from galprop_py.physics.species import PROTON, species_from_name
 from galprop_py.units import M_P_GEV
 
+# functions of one process (no grid split, no MPI): the 2-rank pass of the suite would only
+# repeat them
+pytestmark = pytest.mark.serial
+
 
 def lis(t):
     """B8 example LIS, J ~ (T + m_p)^-2.7."""

@@ -17,6 +17,10 @@ from galprop_py.network import cross_sections as xs
 from galprop_py.network import nuclides as nu
 from galprop_py.physics import cross_sections as tables
 
+# functions of one process (no grid split, no MPI): the 2-rank pass of the suite would only
+# repeat them
+pytestmark = pytest.mark.serial
+
 LN2 = math.log(2.0)
 DAY_MYR = 1e-6 / 365.25
 

@@ -12,6 +12,10 @@ from galprop_py import observations
 from galprop_py.physics.kinematics import momentum_from_kinetic
 from galprop_py.units import FLUX_UNIT, M_P_GEV
 
+# functions of one process (no grid split, no MPI): the 2-rank pass of the suite would only
+# repeat them
+pytestmark = pytest.mark.serial
+
 _PER_GV = "m^-2 s^-1 sr^-1 GV^-1"
 
 # (name, rows, first x, first y, first lower error, first upper error), read from the files;

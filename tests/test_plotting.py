@@ -9,6 +9,10 @@ import pytest
 from galprop_py import observations
 from galprop_py.plotting import network_figure, plot_network, plot_spectra, spectra_figure
 
+# functions of one process (no grid split, no MPI): the 2-rank pass of the suite would only
+# repeat them
+pytestmark = pytest.mark.serial
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 T_N = "kinetic_energy_per_nucleon"
 MODEL = {"model LIS", "model TOA (modulated)"}

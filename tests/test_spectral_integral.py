@@ -8,6 +8,10 @@ import pytest
 
 from galprop_py.operators.spectral_integral import apply_matrix, parent_quadrature
 
+# functions of one process (no grid split, no MPI): the 2-rank pass of the suite would only
+# repeat them
+pytestmark = pytest.mark.serial
+
 
 def _integral(p_nodes, psi_nodes, g):
     pk, w = parent_quadrature(p_nodes)
