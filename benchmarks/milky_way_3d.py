@@ -8,7 +8,8 @@ helium, anisotropic diffusion along the JF12 field, spiral-arm sources and gas).
 Runs the example through :func:`galprop_py.run.run` (the path ``galprop-py run`` takes) and
 prints, per species, the wall times of the stages (coefficients, assembly, preconditioner
 set-up, solve) and the Krylov iterations; then the whole run's wall time and the peak resident
-memory of every rank (``resource.getrusage(RUSAGE_SELF).ru_maxrss``, gathered on rank 0).
+memory and CPU time (user + system, whole process) of every rank
+(``resource.getrusage(RUSAGE_SELF)``, gathered on rank 0).
 ``--write`` also writes the result file (output/ of the example, or ``run.output_dir=...``).
 """
 
@@ -52,8 +53,9 @@ def main() -> None:
     res = run(cfg, comm=comm, progress=False, write_output=write)
     mpi.Barrier()
     wall = time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    peaks = mpi.gather(peak_mb, root=0)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peaks = mpi.gather(usage.ru_maxrss / 1024.0, root=0)
+    cpus = mpi.gather(usage.ru_utime + usage.ru_stime, root=0)
     if mpi.rank != 0:
         return
     g = cfg.grid
@@ -71,6 +73,8 @@ def main() -> None:
             f"{st.solve_s:8.2f}  {st.iterations}"
         )
     print(f"  whole run (grid, model, checks, solves, normalisation) {wall:.2f} s")
+    # on a shared machine the wall time is an upper bound: the CPU time is what the run used
+    print("  CPU time per rank (whole process) [s]: " + ", ".join(f"{c:.1f}" for c in cpus))
     print("  peak memory per rank [MB]: " + ", ".join(f"{p:.0f}" for p in peaks))
     h1 = res.sun_spectra.get("H1")
     if h1 is not None:
