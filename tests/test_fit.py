@@ -4,7 +4,6 @@ new solve, config errors, and scans on MPI sub-communicators."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import subprocess
 import sys
@@ -15,6 +14,9 @@ import numpy as np
 import pytest
 from mpi4py import MPI
 from petsc4py import PETSc
+from util import CLOSURE_TRUE as TRUE
+from util import closure_data as _data
+from util import closure_mock as _mock
 
 from galprop_py.config import ConfigError, config_from_dict, load_config
 from galprop_py.fit.chi2 import LocalSpectra
@@ -23,8 +25,6 @@ from galprop_py.fit.scan import _record, parse_vary, scan, write_scan
 from galprop_py.run import run
 
 ROOT = Path(__file__).parents[1]
-TRUE_D0, TRUE_GAMMA, TRUE_PHI = 4.0e28, 2.39, 0.6
-MOCK_ERROR = 0.03  # relative error of the mock points
 
 
 @pytest.fixture(autouse=True)
@@ -36,65 +36,6 @@ def _own_solver_options():
     yield
     for key in set(opts.getAll()) - before:
         opts.delValue(key)
-
-
-def _data(output_dir="unused", minimiser="migrad") -> dict:
-    """A slab with protons (17 cells, 24 momenta), the galaxy's losses and reacceleration;
-    [fit]: D0 (log), the injection index above 7 GV and one potential, against AMS-02
-    protons (rigidity) and Voyager 1 (LIS), started away from the truth."""
-    return {
-        "run": {"output_dir": str(output_dir), "name": "closure"},
-        "grid": {"geometry": "slab1d", "z_max_kpc": 4.0, "n_z": 17},
-        "momentum": {"min": 0.01, "max": 1.0e4, "n": 24},
-        "species": [
-            {
-                "name": "H1",
-                "injection": {"indices": [1.9, TRUE_GAMMA], "breaks_gv": [7.0], "smoothness": 0.2},
-            }
-        ],
-        "diffusion": {"d0_cm2_s": TRUE_D0, "delta": 0.5},
-        "reacceleration": {"v_alfven_km_s": 20.0},
-        "source": {"profile": "thin_disc"},
-        "modulation": {"phi_gv": TRUE_PHI},
-        # smooth chi^2 for the finite differences of the minimisers
-        "solver": {"petsc": {"steady_ksp_rtol": 1e-10}},
-        "output": {"plot": False},
-        "fit": {
-            "minimiser": minimiser,
-            "tolerance": 0.01,
-            "parameters": [
-                {"key": "diffusion.d0_cm2_s", "initial": 6e28, "min": 1e28, "max": 2e29,
-                 "log": True},
-                {"key": "species.0.injection.indices.1", "initial": 2.3, "min": 2.0, "max": 2.8},
-            ],
-            "datasets": [
-                {"name": "ams02_proton_rigidity", "model": "H", "x_min": 2.0, "x_max": 1000.0,
-                 "phi_group": "ams"},
-                {"name": "voyager1_proton", "model": "H", "x_min": 0.02},
-            ],
-            "modulation": {"ams": {"initial": 0.45, "min": 0.1, "max": 1.5}},
-        },
-    }  # fmt: skip
-
-
-TRUE = {"diffusion.d0_cm2_s": TRUE_D0, "species.0.injection.indices.1": TRUE_GAMMA,
-        "phi.ams": TRUE_PHI}  # fmt: skip
-
-
-def _mock(noise_seed=None) -> dict:
-    """Mock points: the model at the true values on each dataset's own points (and axis),
-    errors of 3 %, optionally scattered by Gaussian noise of that size."""
-    ev = Evaluator(config_from_dict(_data()))
-    u = np.array([np.log10(TRUE_D0), TRUE_GAMMA, TRUE_PHI])
-    curves = ev.chi2.curves(ev.local(ev._config_values(u)), ev.phis(u))
-    rng = np.random.default_rng(noise_seed)
-    mock = {}
-    for c in ev.chi2.comparisons:
-        m = c.model_values(curves[c.phi_group])
-        y = m if noise_seed is None else m * (1 + MOCK_ERROR * rng.standard_normal(m.size))
-        err = MOCK_ERROR * m
-        mock[c.name] = dataclasses.replace(c.data, x=c.x, y=y, y_err_lo=err, y_err_hi=err)
-    return mock
 
 
 def test_closure_noise_free_recovers_the_truth(tmp_path_shared):
