@@ -111,6 +111,10 @@ def main() -> None:
             f"{solver.ksp.getPC().getType()}, {info.iterations} iterations, relative "
             f"residual {info.relative_residual:.2e})"
         )
+        hier = getattr(solver, "hierarchy", None)
+        if hier is not None:
+            shapes = " -> ".join("x".join(map(str, d.grid.shape)) for d in reversed(hier.decomps))
+            print(f"  multigrid    {hier.levels} levels, rediscretised: {shapes}")
         print(f"  total        {t3 - t0:7.3f} s (assembly + solve {t3 - t1:.3f} s)")
         print(
             "  memory per rank [MB]: after assembly "

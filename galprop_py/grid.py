@@ -51,6 +51,9 @@ class Axis:
     lower: str = FREE_ESCAPE
     upper: str = FREE_ESCAPE
     radial_power: int = 0  # 0 Cartesian, 1 cylindrical r, 2 spherical r
+    #: the cells' nodes if not their midpoints (coarse multigrid grids, whose boundary cells
+    #: keep the fine grid's node: :func:`galprop_py.solvers.multigrid.coarsened_grid`)
+    nodes: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.edges = np.asarray(self.edges, dtype=float)
@@ -58,6 +61,13 @@ class Axis:
             raise ValueError(f"axis {self.name}: edges must increase, with at least 2 cells")
         if self.radial_power and self.edges[0] < 0:
             raise ValueError(f"axis {self.name}: radius cannot be negative")
+        if self.nodes is not None:
+            self.nodes = np.asarray(self.nodes, dtype=float)
+            ok = self.nodes.shape == (self.n,) and np.all(
+                (self.edges[:-1] < self.nodes) & (self.nodes < self.edges[1:])
+            )
+            if not ok:
+                raise ValueError(f"axis {self.name}: one node strictly inside every cell needed")
 
     @property
     def n(self) -> int:
@@ -65,6 +75,9 @@ class Axis:
 
     @property
     def centers(self) -> np.ndarray:
+        """Cell nodes: the midpoints of the edges unless ``nodes`` are given."""
+        if self.nodes is not None:
+            return self.nodes
         return 0.5 * (self.edges[1:] + self.edges[:-1])
 
     @property

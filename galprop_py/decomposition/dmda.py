@@ -48,13 +48,20 @@ class LocalBox:
 class Decomposition:
     """Owns the DMDA for a spatial grid with ``dof`` momentum points per cell."""
 
-    def __init__(self, grid: SpatialGrid, dof: int, comm=None):
+    def __init__(self, grid: SpatialGrid, dof: int, comm=None, da=None):
+        """``da``: an existing DMDA to build on (e.g. ``da.coarsen()`` of a finer one, for
+        geometric multigrid: :mod:`galprop_py.solvers.multigrid`); its sizes must be
+        ``grid.shape``, its dof ``dof``, its stencil a box of width 1.  Not destroyed here."""
         self.grid = grid
         self.dof = int(dof)
+        if da is not None:
+            self.comm = da.getComm()
+            self._adopt(da)
+            return
         self.comm = comm if comm is not None else PETSc.COMM_WORLD
         nranks = self.comm.getSize()
         try:
-            self.da = PETSc.DMDA().create(
+            da = PETSc.DMDA().create(
                 dim=grid.dim,
                 dof=self.dof,
                 sizes=grid.shape,
@@ -69,6 +76,20 @@ class Decomposition:
                 "rank needs at least one cell along each split axis); use fewer ranks or more "
                 "cells"
             ) from None
+        self._adopt(da)
+
+    def _adopt(self, da) -> None:
+        """Take ``da`` as this decomposition's DMDA: check it fits the grid, then build the
+        local boxes and index maps."""
+        sizes, dof = tuple(int(n) for n in da.getSizes()), int(da.getDof())
+        width, box = da.getStencilWidth(), da.getStencilType() == PETSc.DMDA.StencilType.BOX
+        if sizes != tuple(self.grid.shape) or dof != self.dof or width != 1 or not box:
+            raise ValueError(
+                f"DMDA of {sizes} cells x {dof} dof (stencil width {width}, box {box}) does not "
+                f"fit a grid of {tuple(self.grid.shape)} cells x {self.dof} momenta with a box "
+                "stencil of width 1"
+            )
+        self.da = da
         ranges = self.da.getRanges()
         self.box = LocalBox(tuple(r[0] for r in ranges), tuple(r[1] for r in ranges))
         granges = self.da.getGhostRanges()

@@ -62,6 +62,7 @@ import numpy as np
 from mpi4py import MPI
 
 from ..diagnostics import value_at_point
+from ..solvers.multigrid import MultigridSolver
 from ..solvers.network import CYCLE_RTOL, MAX_SWEEPS, normalise, source_group
 from ..solvers.steady import momentum_scaling
 from ..spectra import flux_from_density
@@ -338,6 +339,8 @@ class _Sensitivities:
         out = []
         try:
             pc.setReusePreconditioner(bool(reuse))
+            if isinstance(solver, MultigridSolver):  # coarse levels rediscretised, as in run()
+                solver.prepare_levels(transport, scale, mat)
             solver.set_operator(mat)
             for rhs in rhs_list:
                 with dec.writable(b) as a:

@@ -84,7 +84,10 @@ def solve_network(
     for a matrix of its own); it is destroyed once its component of the network is solved,
     so memory does not grow with the number of species."""
     mpi = comm.tompi4py()
-    solver = steady_solver(comm, decomp)
+    # the limited scheme's Picard steps keep the Galerkin multigrid (they refill the matrix
+    # from its own stencil arrays, without the transport that rediscretises)
+    scheme = getattr(getattr(getattr(model, "cfg", None), "diffusion", None), "scheme", None)
+    solver = steady_solver(comm, decomp, rediscretise=scheme != "limited")
     pool = MatrixPool(decomp)
     responses: dict[str, dict[str, np.ndarray]] = {}
     solved: set[str] = set()  # species solved at least once (PROGRESS)

@@ -25,6 +25,7 @@ from ..operators.anisotropic_limited import (
     record_summary,
 )
 from ..transport import SpeciesTransport
+from .multigrid import GALERKIN_OPTION, MultigridSolver, galerkin_requested
 from .petsc import LinearSolver, SolveInfo, set_default_options
 
 
@@ -40,12 +41,12 @@ def multigrid_levels(shape) -> int:
 
 #: The multigrid defaults of the steady KSP (options prefix ``steady_``), used where the grid
 #: allows at least 3 levels: FGMRES preconditioned by one V-cycle of geometric multigrid in
-#: space (the DMDA coarsened, each coarse cell keeping all its momenta; Galerkin coarse
-#: operators), one Richardson step of block-Jacobi/ILU(0) as smoother, and 10 GMRES
-#: iterations with block-Jacobi/ILU(0) on the coarsest grid.  FGMRES because that coarse
-#: solve makes the preconditioner vary from one application to the next.
+#: space (the DMDA coarsened, each coarse cell keeping all its momenta; coarse operators
+#: rediscretised, :mod:`galprop_py.solvers.multigrid`, or Galerkin ones with
+#: ``-steady_pc_mg_galerkin both``), one Richardson step of block-Jacobi/ILU(0) as smoother,
+#: and 10 GMRES iterations with block-Jacobi/ILU(0) on the coarsest grid.  FGMRES because
+#: that coarse solve makes the preconditioner vary from one application to the next.
 MULTIGRID_OPTIONS = {
-    "pc_mg_galerkin": "both",
     "mg_levels_ksp_type": "richardson",
     "mg_levels_ksp_max_it": 1,
     "mg_levels_pc_type": "bjacobi",
@@ -70,16 +71,20 @@ def _coarsenable(da, levels: int) -> int:
     return len(made) + 1
 
 
-def steady_solver(comm, decomp=None) -> LinearSolver:
+def steady_solver(comm, decomp=None, rediscretise: bool = True) -> LinearSolver:
     """The steady-state KSP (prefix ``steady_``), stopped when the true (unpreconditioned)
     residual of the momentum-scaled system falls by 1e-6.
 
-    With ``decomp`` (1D and 2D grids that coarsen to at least 3 levels): FGMRES with
-    geometric multigrid (:data:`MULTIGRID_OPTIONS`); 5 iterations for any nucleus of the
-    full-network example on one rank, 8 on two, against 40-54 for BiCGStab +
-    block-Jacobi/ILU(0), which is the choice otherwise.  Not in 3D: there the Galerkin
-    coarse operators (27-point stencils times the momentum couplings) took the 81 x 81 x 41
-    x 32 proton case to 7.3 GB per rank and 40 s on 2 ranks (BiCGStab: 2.3 GB, 15.5 s).
+    With ``decomp`` (grids that coarsen to at least 3 levels): FGMRES with geometric
+    multigrid (:data:`MULTIGRID_OPTIONS`), whose coarse operators are rediscretised
+    (:class:`~galprop_py.solvers.multigrid.MultigridSolver`; pass the transport to
+    :func:`scaled_solve`) unless ``rediscretise`` is False or ``-steady_pc_mg_galerkin``
+    asks for Galerkin ones (then 1D/2D only: in 3D the Galerkin coarse operators,
+    27-point stencils times the momentum couplings, took the 81 x 81 x 41 x 32 proton case
+    to 7.3 GB per rank and 40 s on 2 ranks, BiCGStab 2.3 GB, 15.5 s); in 3D only with
+    ``-steady_pc_type mg`` (faster, but more memory: see the code); otherwise BiCGStab +
+    block-Jacobi/ILU(0).  Galerkin multigrid: 5 iterations for any nucleus of the
+    full-network example on one rank, 8 on two, against 40-54 for BiCGStab.
     Measured on the default model with BiCGStab: the local spectra agree with a 1e-13 solve
     to 3e-5 at every energy on 1 and 2 ranks (the preconditioned norm needs 41 iterations
     for 3e-6; without the scaling, rtol 1e-8 left errors of 1e-4 in the tails); with
@@ -95,11 +100,29 @@ def steady_solver(comm, decomp=None) -> LinearSolver:
     if decomp is None:
         return LinearSolver(comm, "steady_", defaults)
     levels = _coarsenable(decomp.da, multigrid_levels(decomp.grid.shape))
-    if levels >= 3 and decomp.grid.dim <= 2:
-        # grid-independent defaults only in the options database (they persist)
-        set_default_options("steady_", MULTIGRID_OPTIONS)
-        defaults |= {"ksp_type": "fgmres", "pc_type": "mg", "pc_mg_levels": levels}
-    return LinearSolver(comm, "steady_", defaults, dm=decomp.da)
+    galerkin = galerkin_requested() or not rediscretise
+    # 3D: rediscretised multigrid only when asked for (-steady_pc_type mg): on 81 x 81 x 41
+    # x 32 protons (2 ranks) it took 7 FGMRES iterations and 6.4 s CPU against BiCGStab's
+    # 53 and 11.7 s, but 3.3 GB per rank against 2.0 (the FGMRES and level vectors)
+    asked = PETSc.Options().hasName("steady_pc_type")
+    if levels < 3 or (decomp.grid.dim > 2 and (galerkin or not asked)):
+        return LinearSolver(comm, "steady_", defaults, dm=decomp.da)
+    # grid-independent defaults only in the options database (they persist)
+    set_default_options("steady_", MULTIGRID_OPTIONS)
+    defaults |= {"ksp_type": "fgmres", "pc_type": "mg", "pc_mg_levels": levels}
+    if not galerkin:
+        return MultigridSolver(comm, decomp, defaults, levels)
+    # Galerkin coarse operators, asked for only while this KSP reads its options (a
+    # persistent database entry would read as the user's choice in later solvers)
+    opts = PETSc.Options()
+    added = not opts.hasName(GALERKIN_OPTION)
+    if added:
+        opts.setValue(GALERKIN_OPTION, "both")
+    try:
+        return LinearSolver(comm, "steady_", defaults, dm=decomp.da)
+    finally:
+        if added:
+            opts.delValue(GALERKIN_OPTION)
 
 
 #: smallest scale relative to the largest (:func:`momentum_scaling`)
@@ -124,12 +147,21 @@ def momentum_scaling(decomp, rhs: np.ndarray, diag: np.ndarray) -> np.ndarray:
 
 
 def scaled_solve(
-    dec, solver: LinearSolver, mat: PETSc.Mat, diag: np.ndarray, rhs: np.ndarray, x, what: str
+    dec,
+    solver: LinearSolver,
+    mat: PETSc.Mat,
+    diag: np.ndarray,
+    rhs: np.ndarray,
+    x,
+    what: str,
+    transport: SpeciesTransport | None = None,
 ) -> SolveInfo:
     """Solve ``mat x = rhs`` in momentum-scaled unknowns (module docstring): psi = s chi with
     s from :func:`momentum_scaling` of ``rhs`` and the matrix diagonal ``diag`` (rank-local
     arrays).  ``x`` holds the initial guess (used if the solver takes one) and the solution;
-    the matrix is left as it was."""
+    the matrix is left as it was.  ``transport`` (whose matrix ``mat`` is) lets a
+    :class:`~galprop_py.solvers.multigrid.MultigridSolver` rediscretise it on its coarse
+    grids (without it, it uses Galerkin coarse operators); its time is ``setup_s``."""
     scale = momentum_scaling(dec, rhs, diag)
     left, right = dec.create_vec(), dec.create_vec()
     with dec.writable(left) as a:
@@ -143,6 +175,8 @@ def scaled_solve(
     x.pointwiseMult(x, left)  # the guess in scaled unknowns
     try:
         t0 = time.perf_counter()
+        if transport is not None and isinstance(solver, MultigridSolver):
+            solver.prepare_levels(transport, scale, mat)
         solver.set_operator(mat)
         t1 = time.perf_counter()
         info = solver.solve(b, x, what=what)
@@ -196,7 +230,14 @@ def solve_steady(
         info = _solve_limited(transport, solver, limiter, source, x, what)
     else:
         info = scaled_solve(
-            dec, solver, transport.matrix(), transport.diagonal(), source, x, what=what
+            dec,
+            solver,
+            transport.matrix(),
+            transport.diagonal(),
+            source,
+            x,
+            what=what,
+            transport=transport,
         )
     if own:
         solver.destroy()

@@ -1,0 +1,261 @@
+"""Geometric multigrid for the steady solve with coarse operators rediscretised on coarse grids.
+
+The steady KSP (prefix ``steady_``) is FGMRES preconditioned by one V-cycle of geometric
+multigrid in space: the DMDA is coarsened (``da.coarsen()``: vertex-based, coarse point j
+sits on fine point 2j, n_c = (n - 1) / 2 + 1, the rank ranges stay nested), every coarse
+cell keeps all its momenta, interpolation P is the DMDA's (multi)linear one and restriction
+is P^T.  Instead of Galerkin operators P^T A P (one sparse triple product per species and
+level, and in 3D 27-point coarse stencils times the momentum couplings: 7.3 GB per rank for
+81 x 81 x 41 x 32), each coarse operator is the same species' transport operator assembled
+again on a coarse grid (:class:`~galprop_py.transport.SpeciesTransport` with the species'
+coefficients, which are functions of position times momentum arrays, on a coarse
+:class:`~galprop_py.decomposition.Decomposition`): the same stencil, about 1/2^d of the
+previous level's cost and memory, refilled in place per species (:class:`~galprop_py.
+operators.stencil.MatrixPool`, so the ILU symbolic set-up of each level is kept).
+
+Coarse grid (:func:`coarsened_grid`): coarse cell j has its node on fine centre 2j, its
+edges are ``[fine edge 0, fine centre 1, fine centre 3, ..., fine centre n-2, fine edge n]``,
+so the coarse cells tile the same domain with the same boundary kinds and radial power.
+The two boundary cells are 1.5 fine cells wide; their node stays on the fine boundary
+node (``Axis.nodes``), where the interpolation puts it: with nodes at the cell midpoints
+the coarse boundary rows differed from the Galerkin ones by 40% for every n (a smooth
+vector, tests/test_multigrid.py), with the fine nodes by 6.9%, 4.2%, 2.3%, 1.2% for
+n = 9, 17, 33, 65 (first order), and a 2D test problem took 7 instead of 8 iterations.
+
+Scaling.  A fine row is a per-volume balance (a density rate), and the restriction P^T sums
+about 2^d fine residuals into a coarse one, so for smooth u, P^T A P u ~ diag(P^T 1) A_c u
+(A_c the rediscretised operator).  Level l's rows are therefore multiplied by the row sums
+of the composite restriction, w_l = P_{l+1}^T w_{l+1}, w_fine = 1
+(tests/test_multigrid.py compares this with the Galerkin operator on smooth vectors).  The
+steady solve's momentum scaling diag(1/s) A diag(s) (:func:`~galprop_py.solvers.steady.
+scaled_solve`; s depends only on momentum, which P does not mix) is applied to every level.
+
+A solve that does not hand over its transport (:meth:`MultigridSolver.prepare_levels`
+before :meth:`~MultigridSolver.set_operator`: the fit's sensitivities, the limited
+scheme's Picard steps) gets Galerkin coarse operators P^T A P computed from the matrix it
+set, so any caller is right, only slower.  ``-steady_pc_mg_galerkin both`` on the command
+line selects the former Galerkin path (:func:`~galprop_py.solvers.steady.steady_solver`).
+
+Units: none of its own (the operators' internal units, :mod:`galprop_py.units`).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+from petsc4py import PETSc
+
+from ..decomposition import Decomposition
+from ..grid import Axis, SpatialGrid
+from ..transport import SpeciesTransport
+from .petsc import LinearSolver
+
+GALERKIN_OPTION = "steady_pc_mg_galerkin"
+
+
+def coarsened_axis(ax: Axis) -> Axis:
+    """The axis of (n - 1) / 2 + 1 cells whose cell j is centred on fine centre 2j (module
+    docstring); ``ax.n`` must be odd and at least 3."""
+    n = ax.n
+    if n % 2 == 0 or n < 3:
+        raise ValueError(f"axis {ax.name}: {n} cells cannot be coarsened (odd, >= 3 needed)")
+    edges = np.concatenate([[ax.edges[0]], ax.centers[1:-1:2], [ax.edges[-1]]])
+    return Axis(ax.name, edges, ax.lower, ax.upper, ax.radial_power, nodes=ax.centers[::2])
+
+
+def coarsened_grid(grid: SpatialGrid) -> SpatialGrid:
+    """The grid of ``da.coarsen()`` of the grid's DMDA (every axis coarsened)."""
+    return SpatialGrid(grid.geometry, [coarsened_axis(ax) for ax in grid.axes])
+
+
+class LevelHierarchy:
+    """Coarse decompositions, interpolations, row weights and matrix pools of ``levels``
+    multigrid levels on ``decomp`` (index 0 coarsest, ``levels - 1`` the fine grid)."""
+
+    def __init__(self, decomp: Decomposition, levels: int):
+        if levels < 2:
+            raise ValueError(f"multigrid needs at least 2 levels, got {levels}")
+        self.decomps = [decomp]
+        self._own_das = []
+        for _ in range(levels - 1):
+            fine = self.decomps[0]
+            da = fine.da.coarsen()
+            self._own_das.append(da)
+            self.decomps.insert(0, Decomposition(coarsened_grid(fine.grid), fine.dof, da=da))
+        # interpolation[l] maps level l - 1 to level l (None at l = 0)
+        self.interpolation: list[PETSc.Mat | None] = [None]
+        for lo, hi in zip(self.decomps[:-1], self.decomps[1:], strict=True):
+            mat, vec = lo.da.createInterpolation(hi.da)
+            if vec is not None:
+                vec.destroy()
+            self.interpolation.append(mat)
+        # row weights of the composite restriction (1 on the fine grid)
+        self.weights: list[np.ndarray] = [None] * levels
+        w = decomp.create_vec()
+        w.set(1.0)
+        self.weights[-1] = np.ones(decomp.box.c_shape + (decomp.dof,))
+        for lvl in range(levels - 1, 0, -1):
+            wc = self.decomps[lvl - 1].create_vec()
+            self.interpolation[lvl].multTranspose(w, wc)
+            self.weights[lvl - 1] = self.decomps[lvl - 1].local_array(wc).copy()
+            w.destroy()
+            w = wc
+        w.destroy()
+        from ..operators.stencil import MatrixPool
+
+        self.pools = [MatrixPool(d) for d in self.decomps[:-1]]
+        self._for = None  # the transport whose coarse operators the pools hold
+        self._scale: np.ndarray | None = None  # the momentum scaling applied to them
+
+    @property
+    def levels(self) -> int:
+        return len(self.decomps)
+
+    def coarse_transport(self, transport: SpeciesTransport, level: int) -> SpeciesTransport:
+        """The species' transport on coarse ``level`` (matrix from that level's pool)."""
+        ops = []
+        for op in transport.operators:
+            op = copy.copy(op)
+            if hasattr(op, "_warned"):  # the fine grid's assembly reports the diffusion
+                op._warned = True
+            ops.append(op)
+        return SpeciesTransport(
+            self.decomps[level], transport.coeffs, ops, pool=self.pools[level], keep_system=False
+        )
+
+    def operators(self, transport: SpeciesTransport, scale: np.ndarray) -> list[PETSc.Mat]:
+        """The coarse operators (coarsest first) of ``transport``, row-weighted and in the
+        momentum scaling ``scale`` (diag(w / s) A_c diag(s)); assembled only for a new
+        transport, otherwise rescaled in place."""
+        scale = np.asarray(scale, dtype=float)
+        if transport is not self._for:
+            self._for, self._scale = None, None
+            for lvl in range(self.levels - 1):
+                tr = self.coarse_transport(transport, lvl)
+                tr.matrix()
+                tr.destroy()  # the pool keeps the matrix
+            self._for = transport
+            left_factor, right_factor = 1.0 / scale, scale
+            weighted = True
+        else:
+            left_factor, right_factor = self._scale / scale, scale / self._scale
+            weighted = False
+        mats = [pool.mat for pool in self.pools]
+        for lvl, mat in enumerate(mats):
+            dec = self.decomps[lvl]
+            left, right = dec.create_vec(), dec.create_vec()
+            with dec.writable(left) as a:
+                a[...] = left_factor * (self.weights[lvl] if weighted else 1.0)
+            with dec.writable(right) as a:
+                a[...] = right_factor
+            mat.diagonalScale(left, right)
+            left.destroy()
+            right.destroy()
+        self._scale = scale.copy()
+        return mats
+
+    def forget(self) -> None:
+        """Drop the link to the last transport (its coefficients may be freed)."""
+        self._for, self._scale = None, None
+
+    def destroy(self) -> None:
+        for pool in self.pools:
+            pool.destroy()
+        for mat in self.interpolation:
+            if mat is not None:
+                mat.destroy()
+        for da in self._own_das:
+            da.destroy()
+        self.pools, self.interpolation, self._own_das = [], [], []
+        self._for = None
+
+
+class MultigridSolver(LinearSolver):
+    """The steady KSP with geometric multigrid whose coarse operators are rediscretised
+    (module docstring).  ``defaults`` as for :class:`~galprop_py.solvers.petsc.LinearSolver`
+    (``pc_type = "mg"``, ``pc_mg_levels``); a user's ``-steady_pc_type`` other than mg, or
+    ``-steady_pc_mg_levels 1``, leaves a plain solver without the hierarchy."""
+
+    def __init__(self, comm, decomp: Decomposition, defaults: dict, max_levels: int):
+        super().__init__(comm, "steady_", defaults)
+        pc = self.ksp.getPC()
+        self.hierarchy: LevelHierarchy | None = None
+        self._levels: list[PETSc.Mat] | None = None  # the operators handed to the levels
+        self._armed = None  # the fine matrix prepare_levels was called for
+        self._galerkin: list[PETSc.Mat] = []
+        if pc.getType() != "mg":
+            return
+        levels = pc.getMGLevels()
+        if levels > max_levels:
+            raise ValueError(
+                f"-steady_pc_mg_levels = {levels}: the grid {decomp.grid.shape} on "
+                f"{decomp.comm.getSize()} rank(s) allows at most {max_levels} levels"
+            )
+        if levels >= 2:
+            self.hierarchy = LevelHierarchy(decomp, levels)
+            self._set_interpolation()
+
+    def _set_interpolation(self) -> None:
+        pc = self.ksp.getPC()
+        for lvl in range(1, self.hierarchy.levels):
+            pc.setMGInterpolation(lvl, self.hierarchy.interpolation[lvl])
+
+    def reset(self) -> None:
+        super().reset()  # PCReset_MG drops the interpolations and level operators
+        if self.hierarchy is not None:
+            self._set_interpolation()
+
+    def prepare_levels(self, transport: SpeciesTransport, scale: np.ndarray, mat) -> None:
+        """Rediscretise ``transport`` on the coarse levels in the momentum scaling ``scale``
+        for the next :meth:`set_operator` of ``mat`` (its fine matrix, already scaled)."""
+        if self.hierarchy is None:
+            return
+        self._levels = self.hierarchy.operators(transport, scale)
+        self._armed = mat
+
+    def set_operator(self, mat: PETSc.Mat) -> None:
+        if self._mat is not None and mat is not self._mat:
+            self.reset()
+        self._mat = mat
+        self.ksp.setOperators(mat)
+        if self.hierarchy is not None:
+            pc = self.ksp.getPC()
+            if self._armed is not mat or self._levels is None:
+                self._levels = self._galerkin_levels(mat)
+            self._armed = None
+            for lvl, a in enumerate(self._levels):
+                pc.getMGSmoother(lvl).setOperators(a)
+            pc.getMGSmoother(self.hierarchy.levels - 1).setOperators(mat)
+        self.ksp.setUp()
+
+    def _galerkin_levels(self, mat: PETSc.Mat) -> list[PETSc.Mat]:
+        """P^T A P on every coarse level (for a caller without its transport)."""
+        for a in self._galerkin:
+            a.destroy()
+        self._galerkin = []
+        fine = mat
+        for lvl in range(self.hierarchy.levels - 1, 0, -1):
+            fine = fine.ptap(self.hierarchy.interpolation[lvl])
+            self._galerkin.insert(0, fine)
+        self.hierarchy.forget()
+        return list(self._galerkin)
+
+    def destroy(self) -> None:
+        super().destroy()
+        for a in self._galerkin:
+            a.destroy()
+        self._galerkin = []
+        if self.hierarchy is not None:
+            self.hierarchy.destroy()
+            self.hierarchy = None
+
+
+def galerkin_requested() -> bool:
+    """Whether the options database asks for Galerkin coarse operators
+    (``-steady_pc_mg_galerkin`` other than ``none``): the former multigrid path."""
+    opts = PETSc.Options()
+    if not opts.hasName(GALERKIN_OPTION):
+        return False
+    value = opts.getString(GALERKIN_OPTION, "")
+    return value.lower() not in ("none", "false", "0", "no")
