@@ -45,6 +45,18 @@ def _petsc_garbage():
     PETSc.garbage_cleanup(PETSc.COMM_WORLD)
 
 
+@pytest.fixture(autouse=True)
+def _own_solver_options():
+    """Remove the PETSc options a test added to the database: a run puts its config's
+    [solver.petsc] options there (where the command line has not set them) and leaves them,
+    and a later run would take them as its own."""
+    opts = PETSc.Options()
+    before = set(opts.getAll())
+    yield
+    for key in set(opts.getAll()) - before:
+        opts.delValue(key)
+
+
 @pytest.fixture
 def comm():
     return PETSc.COMM_WORLD

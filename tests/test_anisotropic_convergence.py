@@ -25,14 +25,11 @@ import numpy as np
 import pytest
 from mpi4py import MPI
 from petsc4py import PETSc
+from util import closed_box, volume_min_max
 
-from galprop_py.decomposition import Decomposition
-from galprop_py.grid import MomentumGrid, make_spatial_grid
 from galprop_py.operators.anisotropic_limited import LimitedDiffusion
-from galprop_py.operators.base import DiffusionTensor, SpeciesCoefficients
 from galprop_py.operators.diffusion import SpatialDiffusion
 from galprop_py.operators.stencil import StencilSystem
-from galprop_py.physics.species import PROTON
 from galprop_py.solvers.petsc import SolverError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -120,41 +117,12 @@ def test_positivity_3d_oblique_strong_anisotropy():
 
 
 def _closed_box(n=9, ratio=1000.0, comm=None):
-    """A closed 3D box (no escape), oblique field; psi = 1 in the middle cell, 0 elsewhere."""
-    grid = make_spatial_grid(
-        "cartesian3d",
-        {k: (0.0, float(n)) for k in "xyz"},
-        {k: n for k in "xyz"},
-        {f"{k}_{s}": "closed" for k in "xyz" for s in ("min", "max")},
-    )
-    mg = MomentumGrid.log_spaced("kinetic_energy_per_nucleon", 1.0, 2.0, 2)
-    dec = Decomposition(grid, mg.n, comm=comm)
-    b = np.array([1.0, 2.0, 3.0]) / np.sqrt(14.0)
-    tensor = DiffusionTensor(
-        kappa_par=np.ones(2), kappa_perp=np.ones(2) / ratio, field_direction=lambda c: tuple(b)
-    )
-    coeffs = SpeciesCoefficients(
-        PROTON, mg.momentum(PROTON), mg.momentum_edges(PROTON), diffusion=tensor
-    )
+    """The closed box of util.closed_box (psi = 1 in the middle cell) with the centred
+    diffusion matrix assembled: (decomposition, system, psi)."""
+    dec, coeffs, psi = closed_box(n, ratio, comm)
     system = StencilSystem(dec)
     SpatialDiffusion("centred").assemble(system, coeffs, dec)
-    field = np.zeros(grid.shape)  # global, physical order
-    field[n // 2, n // 2, n // 2] = 1.0
-    psi = dec.create_vec()
-    with dec.writable(psi) as arr:
-        arr[...] = dec.from_physical(field[dec.global_slices()])[..., None]
     return dec, system, psi
-
-
-def _global(dec, vec):
-    local = dec.local_array(vec)
-    comm = dec.comm.tompi4py()
-    vol = dec.local_cell_volumes()[..., None]
-    return (
-        comm.allreduce(float(np.sum(vol * local)), op=MPI.SUM),
-        comm.allreduce(float(local.min()), op=MPI.MIN),
-        comm.allreduce(float(local.max()), op=MPI.MAX),
-    )
 
 
 @pytest.mark.parallel
@@ -166,10 +134,10 @@ def test_limited_step_conserves_and_obeys_maximum_principle():
     scheme itself goes below 0 by more than 1e-3 (measured -8.1e-3) on the same
     data, so the check can fail."""
     dec, system, psi = _closed_box()
-    m0, lo0, hi0 = _global(dec, psi)
+    m0, lo0, hi0 = volume_min_max(dec, psi)
     op = LimitedDiffusion(system)
     op.theta_step(psi, 1.0, 1.0)
-    m1, lo1, hi1 = _global(dec, psi)
+    m1, lo1, hi1 = volume_min_max(dec, psi)
     print(
         f"\nlimited step: mass {m1 / m0 - 1:+.2e}, min {lo0:.4f} -> {lo1:.3e}, max "
         f"{hi0:.4f} -> {hi1:.4f}, Picard {op.stats.history}, removed "
@@ -193,7 +161,7 @@ def test_limited_step_conserves_and_obeys_maximum_principle():
     ksp.setTolerances(rtol=1e-12)
     rhs = psi.copy()
     ksp.solve(rhs, psi)
-    _, lo_c, hi_c = _global(dec, psi)
+    _, lo_c, hi_c = volume_min_max(dec, psi)
     print(f"centred step: min {lo0:.4f} -> {lo_c:.3e}, max {hi0:.4f} -> {hi_c:.4f}")
     assert lo_c < -1e-3
     for obj in (ksp, mat, rhs, psi):

@@ -17,6 +17,7 @@ import h5py
 import numpy as np
 import pytest
 from mpi4py import MPI
+from util import GALPROP_CLI, mpi_job_env, on_rank0, run_job
 
 from galprop_py.config import config_from_dict
 from galprop_py.io import hdf5, safety
@@ -61,19 +62,6 @@ def _same_error_everywhere(err) -> str:
     return msg
 
 
-def _on_rank0(check) -> None:
-    """Run the assertions of ``check()`` on rank 0; every rank fails with them (a rank that
-    failed alone would run ahead into the next test's collective calls)."""
-    problem = None
-    if RANK == 0:
-        try:
-            check()
-        except AssertionError as exc:
-            problem = str(exc) or "assertion failed"
-    problem = MPI.COMM_WORLD.bcast(problem, root=0)
-    assert problem is None, problem
-
-
 @pytest.fixture
 def previous(tmp_path_shared):
     """A finished run's result file and its flux (every rank)."""
@@ -91,7 +79,7 @@ def _intact(path, flux):
         assert not path.with_name(path.name + ".reserve").exists()
         assert not (path.parent / safety.LOCK_NAME).exists()
 
-    _on_rank0(check)
+    on_rank0(check)
 
 
 def test_result_is_renamed_into_place(previous):
@@ -102,7 +90,7 @@ def test_result_is_renamed_into_place(previous):
             assert f.attrs["content"] == "result"
         assert sorted(p.name for p in path.parent.iterdir()) == ["result.h5"]
 
-    _on_rank0(check)
+    on_rank0(check)
 
 
 @pytest.mark.parallel
@@ -258,7 +246,7 @@ def test_second_run_into_a_locked_directory_is_refused(previous):
         np.testing.assert_array_equal(_flux(path), flux)
         lock.unlink()
 
-    _on_rank0(check)
+    on_rank0(check)
 
 
 def test_stale_lock_is_replaced(previous, capfd):
@@ -275,7 +263,7 @@ def test_stale_lock_is_replaced(previous, capfd):
         assert "removing the stale lock" in err
         assert not lock.exists()
 
-    _on_rank0(check)
+    on_rank0(check)
 
 
 def test_lock_is_removed_after_a_failed_run(previous, monkeypatch):
@@ -298,13 +286,7 @@ _SLOW = (
 
 
 def _env():
-    return dict(
-        os.environ,
-        OMPI_ALLOW_RUN_AS_ROOT="1",
-        OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-        OMPI_MCA_rmaps_base_oversubscribe="1",
-        PYTHONUNBUFFERED="1",
-    )
+    return mpi_job_env(PYTHONUNBUFFERED="1")
 
 
 def _start(cmd, cwd):
@@ -316,7 +298,7 @@ def _start(cmd, cwd):
     return proc
 
 
-_MPI_RUN = ["mpirun", "-n", "2", sys.executable, "-m", "galprop_py", "run"]
+_MPI_RUN = ["mpirun", "-n", "2", *GALPROP_CLI, "run"]
 
 
 @pytest.mark.serial
@@ -329,14 +311,7 @@ def test_two_parallel_runs_into_one_directory(tmp_path):
     (tmp_path / "slow.toml").write_text(_SLOW)
     first = _start([*_MPI_RUN, "slow.toml", "--no-progress"], tmp_path)
     try:
-        second = subprocess.run(
-            [*_MPI_RUN, "slow.toml", "--no-progress"],
-            cwd=tmp_path,
-            env=_env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        second = run_job([*_MPI_RUN, "slow.toml", "--no-progress"], _env(), tmp_path, timeout=60)
         lines = [x for x in second.stderr.splitlines() if x.startswith("galprop-py")]
         assert second.returncode == 2, second.stderr
         assert len(lines) == 1 and "is in use by another run" in lines[0], second.stderr
@@ -378,12 +353,10 @@ def test_chain_link_stopped_by_signal_exits_0(tmp_path, sig):
     with h5py.File(ck) as f:
         t_stop = float(f["clock"].attrs["t_myr"])
     assert 0.0 < t_stop < 1000.0
-    nxt = subprocess.run(
+    nxt = run_job(
         ["bash", str(script), "slow.toml", f"time.t_end_myr={t_stop + 0.002}"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
+        env,
+        tmp_path,
         timeout=120,
     )
     assert nxt.returncode == 0, nxt.stdout + nxt.stderr

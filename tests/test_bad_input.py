@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import h5py
 import pytest
 from mpi4py import MPI
+from util import GALPROP_CLI, SLAB_TOML, cli_error_problems, mpi_job_env, run_job
 
 from galprop_py.cli import main
 from galprop_py.io.safety import LOCK_NAME
@@ -28,38 +26,6 @@ from galprop_py.io.safety import LOCK_NAME
 RANK = MPI.COMM_WORLD.rank
 SIZE = MPI.COMM_WORLD.size
 
-BASE = """\
-[run]
-mode = "steady"
-output_dir = "{out}"
-[grid]
-geometry = "slab1d"
-z_max_kpc = 4.0
-n_z = 21
-[momentum]
-min = 1.0
-max = 100.0
-n = 6
-boundary = "closed"
-[[species]]
-name = "H1"
-[diffusion]
-d0_cm2_s = 3.0e28
-delta = 0.0
-eta = 0.0
-[gas]
-model = "none"
-[losses]
-ionisation = false
-coulomb = false
-spallation = false
-[source]
-profile = "thin_disc"
-[normalization]
-enabled = false
-[output]
-plot = false
-"""
 TRANSIENT = "\n[time]\ndt_myr = 1.0\nt_end_myr = 2.0\n"
 TEN_SPECIES = (
     "species=["
@@ -98,8 +64,8 @@ def files(tmp_path_factory):
         "damaged": root / "damaged.h5",
     }
     if RANK == 0:
-        f["base"].write_text(BASE.format(out=out))
-        f["base_t"].write_text(BASE.format(out=out).replace('"steady"', '"transient"') + TRANSIENT)
+        f["base"].write_text(SLAB_TOML.format(mode="steady", out=out))
+        f["base_t"].write_text(SLAB_TOML.format(mode="transient", out=out) + TRANSIENT)
         f["cfgdir"].mkdir()
         f["latin1"].write_bytes('[run]\nname = "Sch\xf6n"\n'.encode("latin-1"))
         f["broken"].write_text("[grid\nn_z = 3\n")
@@ -294,16 +260,8 @@ def test_bad_input(case, files, capsys):
     code = main(argv)
     elapsed = time.perf_counter() - t0
     err = capsys.readouterr().err
-    problems = []  # collected on every rank, then checked together (no rank runs ahead)
-    if RANK == 0:
-        lines = err.splitlines()
-        if len(lines) != 1 or not lines[0].startswith("galprop-py: error: "):
-            problems.append(f"not one error line: {err!r}")
-        missing = [x for x in case[2] if _fill(x, files) not in err]
-        if missing:
-            problems.append(f"{missing} not in {err!r}")
-    elif err:
-        problems.append(f"rank {RANK} wrote to stderr: {err!r}")  # other ranks stay silent
+    # collected on every rank, then checked together (no rank runs ahead)
+    problems = cli_error_problems(err, [_fill(x, files) for x in case[2]])
     if "Traceback" in err:
         problems.append("traceback")
     if elapsed > 3.0:  # typically 0.01-0.3 s
@@ -332,14 +290,8 @@ def test_bad_input_as_a_two_rank_job(name, files):
     """The same under ``mpirun -q -n 2`` (``-q``: no help banner of mpirun's own): exit 2,
     one line on stderr, no traceback on any rank, within the time-out."""
     case = next(c for c in CASES if c[0] == name)
-    env = dict(
-        os.environ,
-        OMPI_ALLOW_RUN_AS_ROOT="1",
-        OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-        OMPI_MCA_rmaps_base_oversubscribe="1",
-    )
-    cmd = ["mpirun", "-q", "-n", "2", sys.executable, "-m", "galprop_py", *_argv(case, files)]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    cmd = ["mpirun", "-q", "-n", "2", *GALPROP_CLI, *_argv(case, files)]
+    out = run_job(cmd, mpi_job_env(), timeout=120)
     assert out.returncode == 2, out.stdout + out.stderr
     lines = out.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("galprop-py: error: "), out.stderr

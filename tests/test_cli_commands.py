@@ -14,6 +14,7 @@ import pytest
 import tomllib
 from mpi4py import MPI
 from pydantic import BaseModel
+from util import SLAB_TOML, cli_error_problems
 
 from galprop_py.cli import main
 from galprop_py.config import load_config
@@ -22,38 +23,6 @@ RANK = MPI.COMM_WORLD.rank
 SIZE = MPI.COMM_WORLD.size
 ROOT = Path(__file__).parents[1]
 
-BASE = """\
-[run]
-mode = "{mode}"
-output_dir = "{out}"
-[grid]
-geometry = "slab1d"
-z_max_kpc = 4.0
-n_z = 21
-[momentum]
-min = 1.0
-max = 100.0
-n = 6
-boundary = "closed"
-[[species]]
-name = "H1"
-[diffusion]
-d0_cm2_s = 3.0e28
-delta = 0.0
-eta = 0.0
-[gas]
-model = "none"
-[losses]
-ionisation = false
-coulomb = false
-spallation = false
-[source]
-profile = "thin_disc"
-[normalization]
-enabled = false
-[output]
-plot = false
-"""
 TIME = "[time]\ndt_myr = 1.0\nt_end_myr = {t_end}\n"
 
 
@@ -76,9 +45,9 @@ def files(tmp_path_factory):
         "foreign": root / "foreign.h5",
     }
     if RANK == 0:
-        f["steady"].write_text(BASE.format(mode="steady", out=root / "out"))
+        f["steady"].write_text(SLAB_TOML.format(mode="steady", out=root / "out"))
         f["transient"].write_text(
-            BASE.format(mode="transient", out=root / "ck") + TIME.format(t_end=2.0)
+            SLAB_TOML.format(mode="transient", out=root / "ck") + TIME.format(t_end=2.0)
         )
         f["text"].write_text("not a result\n")
         with h5py.File(f["foreign"], "w") as h5:
@@ -90,16 +59,9 @@ def files(tmp_path_factory):
 
 
 def _one_error_line(err: str, *fragments) -> list[str]:
-    """Problems with stderr of a failed command: one line from rank 0 naming the fragments."""
-    problems = []
-    if RANK == 0:
-        lines = err.splitlines()
-        if len(lines) != 1 or not lines[0].startswith("galprop-py: error: "):
-            problems.append(f"not one error line: {err!r}")
-        problems += [f"{x!r} not in {err!r}" for x in fragments if x not in err]
-    elif err:
-        problems.append(f"rank {RANK} wrote {err!r}")
-    return sum(_all(problems), [])
+    """Problems with stderr of a failed command: one line from rank 0 naming the fragments
+    (those of every rank)."""
+    return sum(_all(cli_error_problems(err, fragments)), [])
 
 
 # --- config --toml ----------------------------------------------------------------------------
@@ -325,7 +287,7 @@ def test_keep_last_k_checkpoints(keep, tmp_path_shared, capsys):
     out = tmp_path_shared / f"keep{keep}"
     cfg = tmp_path_shared / f"keep{keep}.toml"
     if RANK == 0:
-        cfg.write_text(BASE.format(mode="transient", out=out) + TIME.format(t_end=4.0))
+        cfg.write_text(SLAB_TOML.format(mode="transient", out=out) + TIME.format(t_end=4.0))
     MPI.COMM_WORLD.Barrier()
     args = ["output.checkpoint_every_myr=1", f"output.keep_checkpoints={keep}"]
     code = main(["run", str(cfg), "--no-progress", *args])
@@ -372,7 +334,7 @@ def test_wall_time_snapshots(tmp_path_shared, capsys):
     out = tmp_path_shared / "snapwall"
     cfg = tmp_path_shared / "snapwall.toml"
     if RANK == 0:
-        cfg.write_text(BASE.format(mode="transient", out=out) + TIME.format(t_end=4.0))
+        cfg.write_text(SLAB_TOML.format(mode="transient", out=out) + TIME.format(t_end=4.0))
     MPI.COMM_WORLD.Barrier()
     code = main(["run", str(cfg), "--no-progress", "output.snapshot_wall_s=1e-9"])
     capsys.readouterr()

@@ -27,17 +27,6 @@ from galprop_py.run import run
 ROOT = Path(__file__).parents[1]
 
 
-@pytest.fixture(autouse=True)
-def _own_solver_options():
-    """A run puts its config's [solver.petsc] options into PETSc's database (where the
-    command line has not set them) and leaves them there: remove the ones a test added."""
-    opts = PETSc.Options()
-    before = set(opts.getAll())
-    yield
-    for key in set(opts.getAll()) - before:
-        opts.delValue(key)
-
-
 def test_closure_noise_free_recovers_the_truth(tmp_path_shared):
     """MIGRAD + HESSE from a start 50 % off in D0 and 0.09 in the index recovers the true
     D0, index and potential to 1e-3, and writes a best fit that runs, the JSON and plots."""

@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from petsc4py import PETSc
 
 ROOT = Path(__file__).parents[1]
 N_MOCKS = 40  # MIGRAD; least_squares: the first N_LSQ of the same mocks
@@ -46,16 +45,6 @@ def _benchmark():
 
 
 fit_pulls = _benchmark()
-
-
-@pytest.fixture(autouse=True)
-def _own_solver_options():
-    """Remove the PETSc options a test's runs put into the database."""
-    opts = PETSc.Options()
-    before = set(opts.getAll())
-    yield
-    for key in set(opts.getAll()) - before:
-        opts.delValue(key)
 
 
 @pytest.fixture(scope="module")

@@ -22,14 +22,13 @@ import numpy as np
 import pytest
 from mpi4py import MPI
 from petsc4py import PETSc
+from util import closed_box, oblique_coefficients, raises_one_line, volume_min_max
 
 from galprop_py.config import ConfigError, config_from_dict
 from galprop_py.decomposition import Decomposition
-from galprop_py.grid import MomentumGrid, make_spatial_grid
+from galprop_py.grid import make_spatial_grid
 from galprop_py.operators.anisotropic_limited import LimiterOptions
-from galprop_py.operators.base import DiffusionTensor, SpeciesCoefficients
 from galprop_py.operators.diffusion import SpatialDiffusion
-from galprop_py.physics.species import PROTON
 from galprop_py.run import run
 from galprop_py.solvers import TimeIntegrator
 from galprop_py.solvers.steady import solve_steady
@@ -110,15 +109,8 @@ def _slab2d(n, scheme, ratio=10.0):
         {"x": n, "y": n, "z": 2},
         {"z_min": "closed", "z_max": "closed"},
     )
-    mg = MomentumGrid.log_spaced("kinetic_energy_per_nucleon", 1.0, 2.0, 2)
+    mg, coeffs = oblique_coefficients(np.array([1.0, 2.0, 0.0]) / np.sqrt(5.0), ratio)
     dec = Decomposition(grid, mg.n)
-    b = np.array([1.0, 2.0, 0.0]) / np.sqrt(5.0)
-    tensor = DiffusionTensor(
-        kappa_par=np.ones(2), kappa_perp=np.ones(2) / ratio, field_direction=lambda c: tuple(b)
-    )
-    coeffs = SpeciesCoefficients(
-        PROTON, mg.momentum(PROTON), mg.momentum_edges(PROTON), diffusion=tensor
-    )
     x, y, _ = dec.local_centers()
     source = np.broadcast_to(np.exp(-(x**2 + y**2) / (2 * 4.0**2)), dec.box.c_shape)[..., None]
     source = np.repeat(source, 2, axis=-1)
@@ -158,40 +150,10 @@ def test_limited_converges_to_the_centred_solution_where_that_is_positive():
 
 
 def _closed_box(scheme, n=9, ratio=1000.0):
-    """A closed 3D box, oblique field, a single occupied cell (psi = 1)."""
-    grid = make_spatial_grid(
-        "cartesian3d",
-        {k: (0.0, float(n)) for k in "xyz"},
-        {k: n for k in "xyz"},
-        {f"{k}_{s}": "closed" for k in "xyz" for s in ("min", "max")},
-    )
-    mg = MomentumGrid.log_spaced("kinetic_energy_per_nucleon", 1.0, 2.0, 2)
-    dec = Decomposition(grid, mg.n)
-    b = np.array([1.0, 2.0, 3.0]) / np.sqrt(14.0)
-    tensor = DiffusionTensor(
-        kappa_par=np.ones(2), kappa_perp=np.ones(2) / ratio, field_direction=lambda c: tuple(b)
-    )
-    coeffs = SpeciesCoefficients(
-        PROTON, mg.momentum(PROTON), mg.momentum_edges(PROTON), diffusion=tensor
-    )
-    tr = SpeciesTransport(dec, coeffs, [SpatialDiffusion(scheme)])
-    field = np.zeros(grid.shape)
-    field[n // 2, n // 2, n // 2] = 1.0
-    psi = dec.create_vec()
-    with dec.writable(psi) as arr:
-        arr[...] = dec.from_physical(field[dec.global_slices()])[..., None]
-    return dec, tr, psi
-
-
-def _stats(dec, vec):
-    local = dec.local_array(vec)
-    comm = dec.comm.tompi4py()
-    vol = dec.local_cell_volumes()[..., None]
-    return (
-        comm.allreduce(float(np.sum(vol * local)), op=MPI.SUM),
-        comm.allreduce(float(local.min()), op=MPI.MIN),
-        comm.allreduce(float(local.max()), op=MPI.MAX),
-    )
+    """The closed box of util.closed_box (a single occupied cell, psi = 1) with the transport
+    of ``scheme``: (decomposition, transport, psi)."""
+    dec, coeffs, psi = closed_box(n, ratio)
+    return dec, SpeciesTransport(dec, coeffs, [SpatialDiffusion(scheme)]), psi
 
 
 @pytest.mark.parallel
@@ -202,12 +164,12 @@ def test_transient_limited_steps_conserve_and_stay_bounded():
     the initial [0, 1] to 1e-12 (discrete maximum principle), where the centred scheme's
     steps go below -1e-3 (measured -8e-3).  The diagnostics count 3 Picard solves."""
     dec, tr, psi = _closed_box("limited")
-    m0, _, hi0 = _stats(dec, psi)
+    m0, _, hi0 = volume_min_max(dec, psi)
     integ = TimeIntegrator(tr, 1.0, "backward_euler", limiter=LimiterOptions(rtol=1e-10))
     lows = []
     for k in range(3):
         integ.step(psi, float(k))
-        m, lo, hi = _stats(dec, psi)
+        m, lo, hi = volume_min_max(dec, psi)
         lows.append(lo)
         assert abs(m / m0 - 1.0) < 1e-8
         assert lo >= -1e-12 and hi <= hi0 + 1e-12
@@ -220,7 +182,7 @@ def test_transient_limited_steps_conserve_and_stay_bounded():
     dec, tr, psi = _closed_box("centred")
     integ = TimeIntegrator(tr, 1.0, "backward_euler")
     integ.step(psi, 0.0)
-    _, lo_c, _ = _stats(dec, psi)
+    _, lo_c, _ = volume_min_max(dec, psi)
     print(f"\nlimited minima {lows}, centred {lo_c:.2e}")
     assert lo_c < -1e-3
     integ.solver.destroy()
@@ -232,12 +194,12 @@ def test_transient_limited_refuses_theta_below_one(scheme):
     """A theta < 1 step of the limited scheme is positive only for dt (1 - theta) A_ii <= 1:
     refused in one line naming both keys and what is allowed."""
     dec, tr, psi = _closed_box("limited", n=5)
-    with pytest.raises(ValueError) as err:
+    with raises_one_line(
+        ValueError,
+        f"time.scheme = {scheme!r} with diffusion.scheme = 'limited'",
+        "allowed 'backward_euler'",
+    ):
         TimeIntegrator(tr, 1.0, scheme)
-    msg = str(err.value)
-    assert "\n" not in msg
-    assert f"time.scheme = {scheme!r} with diffusion.scheme = 'limited'" in msg
-    assert "allowed 'backward_euler'" in msg
     psi.destroy()
 
 
@@ -291,13 +253,9 @@ def test_result_file_reports_the_diffusion_diagnostics(tmp_path):
 def test_bad_limiter_keys_one_line(key, value, expect):
     data = _data("limited")
     data["diffusion"][key] = value
-    with pytest.raises(ConfigError) as err:
+    with raises_one_line(ConfigError, expect, str(value)) as err:
         config_from_dict(data)
-    msg = str(err.value)
-    print(msg)
-    assert "\n" not in msg
-    assert expect in msg
-    assert str(value) in msg
+    print(err.value)
 
 
 def test_config_defaults_are_the_operator_defaults():

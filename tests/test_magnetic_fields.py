@@ -14,11 +14,10 @@ import math
 import numpy as np
 import pytest
 from mpi4py import MPI
+from util import SMALL_3D, galaxy_model, raises_one_line, small_3d_data
 
 from galprop_py.config import ConfigError, config_from_dict
 from galprop_py.galaxy import magnetic
-from galprop_py.grid import MomentumGrid
-from galprop_py.models.galaxy import GalaxyModel, build_spatial_grid
 from galprop_py.run import run
 
 ASS = magnetic.STRENGTH.get("pshirkov2011_ass")
@@ -31,28 +30,13 @@ def _field(name, x, y, z, **params):
 
 
 def _model(data):
-    cfg = config_from_dict(data)
-    m = cfg.momentum
-    return GalaxyModel(
-        cfg, build_spatial_grid(cfg), MomentumGrid.log_spaced(m.axis, m.min, m.max, m.n)
-    )
+    return galaxy_model(config_from_dict(data))
 
 
 def _grid_config(geometry="cartesian3d", **blocks):
-    data = {
-        "grid": {"geometry": geometry, "n_x": 9, "n_y": 9, "n_z": 7, "n_r": 9,
-                 "x_max_kpc": 12.0, "y_max_kpc": 12.0, "z_max_kpc": 3.0},
-        "momentum": {"min": 1.0, "max": 100.0, "n": 4},
-        "species": [{"name": "H1", "injection": {"indices": [2.0]}}],
-        "gas": {"model": "none"},
-        "losses": {"ionisation": False, "coulomb": False, "spallation": False},
-        "source": {"profile": "gaussian", "sigma_kpc": 3.0},
-        "normalization": {"enabled": False},
-        "output": {"plot": False},
-    }  # fmt: skip
-    for block, values in blocks.items():
-        data.setdefault(block, {}).update(values)
-    return data
+    """SMALL_3D on ``geometry`` (n_r = 9 added, for cylindrical2d); ``blocks`` update it."""
+    grid = {**SMALL_3D["grid"], "geometry": geometry, "n_r": 9}
+    return small_3d_data(replace={"grid": grid}, **blocks)
 
 
 # --- values printed in the papers -------------------------------------------------------------
@@ -302,10 +286,8 @@ def test_galaxy_model_pshirkov_on_a_3d_grid():
     ],
 )
 def test_field_keys_of_other_models_are_one_line_errors(blocks, start):
-    with pytest.raises(ConfigError) as err:
+    with raises_one_line(ConfigError, start=start):
         config_from_dict(_grid_config(**blocks))
-    msg = str(err.value)
-    assert "\n" not in msg and msg.startswith(start), msg
 
 
 def test_pshirkov_needs_a_3d_grid():

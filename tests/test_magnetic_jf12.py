@@ -16,11 +16,10 @@ import math
 import h5py
 import numpy as np
 import pytest
+from util import galaxy_model, raises_one_line, small_3d_data
 
 from galprop_py.config import ConfigError, config_from_dict
 from galprop_py.galaxy import magnetic, magnetic_jf12, magnetic_table
-from galprop_py.grid import MomentumGrid
-from galprop_py.models.galaxy import GalaxyModel, build_spatial_grid
 
 pytestmark = pytest.mark.serial
 
@@ -275,11 +274,8 @@ def test_table_bad_files_are_one_line_errors(tmp_path):
         ),
     ]
     for params, text in cases:
-        with pytest.raises(ValueError) as err:
+        with raises_one_line(ValueError, text, "losses.b_field_parameters", params["path"]):
             m.parse(params, key="losses.b_field_parameters")
-        msg = str(err.value)
-        assert "\n" not in msg and text in msg and "losses.b_field_parameters" in msg, msg
-        assert params["path"] in msg, msg
 
 
 # --- div B on a grid ---------------------------------------------------------------------------
@@ -422,34 +418,15 @@ def test_table_div_b(tmp_path):
 
 
 # --- config and the galaxy model ---------------------------------------------------------------
-def _config(**blocks):
-    data = {
-        "grid": {"geometry": "cartesian3d", "n_x": 9, "n_y": 9, "n_z": 7,
-                 "x_max_kpc": 12.0, "y_max_kpc": 12.0, "z_max_kpc": 3.0},
-        "momentum": {"min": 1.0, "max": 100.0, "n": 4},
-        "species": [{"name": "H1", "injection": {"indices": [2.0]}}],
-        "gas": {"model": "none"},
-        "losses": {"ionisation": False, "coulomb": False, "spallation": False},
-        "source": {"profile": "gaussian", "sigma_kpc": 3.0},
-        "normalization": {"enabled": False},
-        "output": {"plot": False},
-    }  # fmt: skip
-    for block, values in blocks.items():
-        data.setdefault(block, {}).update(values)
-    return data
-
-
 def test_galaxy_model_with_jf12_and_table(tmp_path):
     """losses.b_field_model / diffusion.field_model = 'jf12' and 'table' on a 3D grid: the
     model's |B|^2 and b(x) are those of the fields (1e-13); a bad parameter is a one-line
     ConfigError naming the key."""
-    data = _config(losses={"b_field_model": "jf12", "b_field_parameters": {"component": "total"}},
-                   diffusion={"model": "anisotropic", "field_model": "jf12"})  # fmt: skip
-    cfg = config_from_dict(data)
-    m = cfg.momentum
-    model = GalaxyModel(
-        cfg, build_spatial_grid(cfg), MomentumGrid.log_spaced(m.axis, m.min, m.max, m.n)
+    data = small_3d_data(
+        losses={"b_field_model": "jf12", "b_field_parameters": {"component": "total"}},
+        diffusion={"model": "anisotropic", "field_model": "jf12"},
     )
+    model = galaxy_model(config_from_dict(data))
     coords = [np.array([8.3, -3.0, 5.0]), np.array([0.0, 7.0, -6.0]), np.array([0.02, 1.0, -0.5])]
     p = magnetic_jf12.JF12Parameters(component="total")
     np.testing.assert_allclose(model.magnetic_energy_profile(coords),
@@ -460,18 +437,13 @@ def test_galaxy_model_with_jf12_and_table(tmp_path):
     for k in range(3):
         np.testing.assert_allclose(got[k], b[k] / norm, rtol=1e-13, atol=1e-15)
     path = _trilinear_table(tmp_path)
-    cfg = config_from_dict(_config(losses={"b_field_model": "table",
-                                           "b_field_parameters": {"path": path}}))  # fmt: skip
-    model = GalaxyModel(
-        cfg, build_spatial_grid(cfg), MomentumGrid.log_spaced(m.axis, m.min, m.max, m.n)
-    )
+    losses = {"b_field_model": "table", "b_field_parameters": {"path": path}}
+    model = galaxy_model(config_from_dict(small_3d_data(losses=losses)))
     x, y, z = coords
     expected = (1 + y * z) ** 2 + (-2 + x * z) ** 2 + (0.5 + x * y) ** 2
     inside = (np.abs(x) <= 4) & (y >= -3) & (y <= 5) & (np.abs(z) <= 2)
     np.testing.assert_allclose(model.magnetic_energy_profile(coords), np.where(inside, expected, 0),
                                rtol=1e-12)  # fmt: skip
-    with pytest.raises(ConfigError) as err:
-        config_from_dict(_config(losses={"b_field_model": "jf12",
-                                         "b_field_parameters": {"h_disk_kpc": -1}}))  # fmt: skip
-    msg = str(err.value)
-    assert "\n" not in msg and "losses.b_field_parameters.h_disk_kpc = -1" in msg, msg
+    with raises_one_line(ConfigError, "losses.b_field_parameters.h_disk_kpc = -1"):
+        losses = {"b_field_model": "jf12", "b_field_parameters": {"h_disk_kpc": -1}}
+        config_from_dict(small_3d_data(losses=losses))

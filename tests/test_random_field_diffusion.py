@@ -19,11 +19,10 @@ import math
 import numpy as np
 import pytest
 from mpi4py import MPI
+from util import SMALL_3D, cell_centres, galaxy_model, raises_one_line, small_3d_data
 
 from galprop_py import units
 from galprop_py.config import ConfigError, config_from_dict
-from galprop_py.grid import MomentumGrid
-from galprop_py.models.galaxy import GalaxyModel, build_spatial_grid
 from galprop_py.run import run
 
 Q_KOLMOGOROV = 5.0 / 3.0
@@ -64,31 +63,17 @@ def _jf12_on_x_axis(r, z):
     return regular, math.hypot(rand_disc, rand_halo)
 
 
+#: the blocks that take the place of SMALL_3D's: the Sun at 8.5 kpc, JF12, the random-field D
+RANDOM_FIELD_3D = {
+    "sun": {"r_kpc": 8.5},
+    "losses": {**SMALL_3D["losses"], "b_field_model": "jf12"},
+    "diffusion": {"spatial": "random_field"},
+}
+
+
 def _config(**blocks):
-    data = {
-        "grid": {"geometry": "cartesian3d", "n_x": 9, "n_y": 9, "n_z": 7,
-                 "x_max_kpc": 12.0, "y_max_kpc": 12.0, "z_max_kpc": 3.0},
-        "sun": {"r_kpc": 8.5},
-        "momentum": {"min": 1.0, "max": 100.0, "n": 4},
-        "species": [{"name": "H1", "injection": {"indices": [2.0]}}],
-        "gas": {"model": "none"},
-        "losses": {"ionisation": False, "coulomb": False, "spallation": False,
-                   "b_field_model": "jf12"},
-        "diffusion": {"spatial": "random_field"},
-        "source": {"profile": "gaussian", "sigma_kpc": 3.0},
-        "normalization": {"enabled": False},
-        "output": {"plot": False},
-    }  # fmt: skip
-    for block, values in blocks.items():
-        data.setdefault(block, {}).update(values)
-    return config_from_dict(data)
-
-
-def _model(cfg):
-    m = cfg.momentum
-    return GalaxyModel(
-        cfg, build_spatial_grid(cfg), MomentumGrid.log_spaced(m.axis, m.min, m.max, m.n)
-    )
+    """SMALL_3D with RANDOM_FIELD_3D; ``blocks`` update it."""
+    return config_from_dict(small_3d_data(replace=RANDOM_FIELD_3D, **blocks))
 
 
 def _at(s, x, y, z):
@@ -107,7 +92,7 @@ def test_jf12_factor_against_the_papers():
     # by hand: dB_sun = hypot(1.96 * 5 / 8.5, 4.68 exp(-8.5 / 10.97)) = hypot(1.153, 2.156)
     assert db_sun == pytest.approx(2.445, abs=1e-3)
     for q in (Q_KOLMOGOROV, 1.5):
-        model = _model(_config(diffusion={"spatial_parameters": {"q": q, "s_min": 1e-3}}))
+        model = galaxy_model(_config(diffusion={"spatial_parameters": {"q": q, "s_min": 1e-3}}))
         s = model.diffusion_spatial_factor()
         assert _at(s, 8.5, 0.0, 0.0) == 1.0
         for x, z in ((10.5, 0.0), (8.5, 2.0)):
@@ -147,18 +132,18 @@ def test_table_factor_in_closed_form(tmp_path):
     where dB = 0.15 muG (x = 0) s = (1/0.15)^2 = 44.4, cut to s_max = 10 when asked, and the
     floor b_floor_ug = 0.5 makes it (1/0.5)^2 = 4."""
     path = _write_table(tmp_path / "field.h5")
-    s = _model(_table_config(path)).diffusion_spatial_factor()
+    s = galaxy_model(_table_config(path)).diffusion_spatial_factor()
     assert _at(s, 8.5, 0.0, 0.0) == 1.0
     assert _at(s, 18.5, 0.0, 0.0) == pytest.approx(0.25, rel=1e-12)
     assert _at(s, 8.5, 5.0, 0.0) == pytest.approx((3.5 / 3.0) ** Q_KOLMOGOROV, rel=1e-12)
     expected = (2.5 / 3.0) ** Q_KOLMOGOROV / 1.5**2  # y = -5, x = 13.5: dB = 1.5
     assert _at(s, 13.5, -5.0, 1.7) == pytest.approx(expected, rel=1e-12)
     assert _at(s, 0.0, 0.0, 0.0) == pytest.approx(1.0 / 0.15**2, rel=1e-12)
-    s_cut = _model(_table_config(path, s_max=10.0)).diffusion_spatial_factor()
+    s_cut = galaxy_model(_table_config(path, s_max=10.0)).diffusion_spatial_factor()
     assert _at(s_cut, 0.0, 0.0, 0.0) == pytest.approx(10.0, rel=1e-14)
-    s_floor = _model(_table_config(path, b_floor_ug=0.5)).diffusion_spatial_factor()
+    s_floor = galaxy_model(_table_config(path, b_floor_ug=0.5)).diffusion_spatial_factor()
     assert _at(s_floor, 0.0, 0.0, 0.0) == pytest.approx(4.0, rel=1e-12)
-    s_q = _model(_table_config(path, q=1.5)).diffusion_spatial_factor()
+    s_q = galaxy_model(_table_config(path, q=1.5)).diffusion_spatial_factor()
     assert _at(s_q, 8.5, 5.0, 0.0) == pytest.approx((3.5 / 3.0) ** 1.5, rel=1e-12)
 
 
@@ -175,10 +160,10 @@ def test_tensor_and_reacceleration_carry_the_factor(tmp_path):
     coeffs = {}
     for spatial in ("random_field", "uniform"):
         cfg = _config(losses=losses, diffusion={**common, "spatial": spatial}, reacceleration=va)
-        model = _model(cfg)
+        model = galaxy_model(cfg)
         coeffs[spatial] = (model, model.coefficients(model.species[0]))
     model, c = coeffs["random_field"]
-    centres = np.meshgrid(*[a.centers for a in model.grid.axes], indexing="ij", sparse=True)
+    centres = cell_centres(model)
     s = model.diffusion_spatial_factor()(centres)[..., None]
     assert s.min() < 0.5 and s.max() > 3.0  # the factor varies on this grid
     for i, j in ((0, 0), (1, 1), (2, 2), (0, 1)):
@@ -211,19 +196,15 @@ def test_bad_input_is_one_line(tmp_path):
          "diffusion.model = 'quasilinear'"),
     ]  # fmt: skip
     for blocks, start in cases:
-        with pytest.raises(ValueError) as err:
-            _model(_config(**blocks)).diffusion_spatial_factor()
-        msg = str(err.value)
-        assert "\n" not in msg and msg.startswith(start), msg
+        with raises_one_line(ValueError, start=start):
+            galaxy_model(_config(**blocks)).diffusion_spatial_factor()
     for params, text in (
         ({"s_min": 2.0}, "diffusion.spatial_parameters.s_min = 2.0"),
         ({"q": 2.5}, "diffusion.spatial_parameters.q = 2.5"),
         ({"alpha": 0.3}, "diffusion.spatial_parameters.alpha = 0.3: unknown parameter"),
     ):
-        with pytest.raises(ConfigError) as err:
+        with raises_one_line(ConfigError, text):
             _config(diffusion={"spatial": "random_field", "spatial_parameters": params})
-        msg = str(err.value)
-        assert "\n" not in msg and text in msg, msg
 
 
 @pytest.mark.parallel

@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import pytest
 from mpi4py import MPI
-from util import integrated_density
+from util import integrated_density, on_rank0
 
 from galprop_py.config import config_from_dict
 from galprop_py.run import run
@@ -57,18 +57,6 @@ def checkpoint(tmp_path_shared):
     return tmp_path_shared / "a" / "checkpoint.h5"
 
 
-def _on_rank0(check) -> None:
-    """Run the assertions of ``check()`` on rank 0; every rank fails with them."""
-    problem = None
-    if RANK == 0:
-        try:
-            check()
-        except AssertionError as exc:
-            problem = str(exc) or "assertion failed"
-    problem = MPI.COMM_WORLD.bcast(problem, root=0)
-    assert problem is None, problem
-
-
 def test_checkpoint_records_identity_and_checksums(checkpoint):
     """The checkpoint holds the grid's cell edges, the momentum nodes, the species, the
     physics config and its SHA-256, the integrator's clock; every dataset is Fletcher32."""
@@ -88,7 +76,7 @@ def test_checkpoint_records_identity_and_checksums(checkpoint):
             for name in ("state/H1", "grid/z_edges", "momentum/nodes"):
                 assert f[name].fletcher32, name
 
-    _on_rank0(check)
+    on_rank0(check)
 
 
 def test_restart_on_another_grid_is_refused(checkpoint, tmp_path_shared):

@@ -30,16 +30,6 @@ from galprop_py.run import run
 VARY = ["diffusion.delta=0.45,0.5,0.55", "species.0.injection.indices.1=2.3,2.4"]  # 6 points
 
 
-@pytest.fixture(autouse=True)
-def _own_solver_options():
-    """Remove the [solver.petsc] options that the runs of a test put into PETSc's database."""
-    opts = PETSc.Options()
-    before = set(opts.getAll())
-    yield
-    for key in set(opts.getAll()) - before:
-        opts.delValue(key)
-
-
 def _h5_equal(a, b, skip=("config_json",)):
     """Every dataset and attribute of two HDF5 files equal (the parts' config attributes
     differ only by ``run.output_dir`` where noted)."""

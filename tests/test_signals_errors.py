@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 from mpi4py import MPI
 from petsc4py import PETSc
-from util import slab_config
+from util import GALPROP_CLI, mpi_job_env, run_job, slab_config
 
 from galprop_py.run import run
 from galprop_py.solvers import SolverError
@@ -33,23 +31,8 @@ def test_sigusr1_writes_checkpoint_and_restart_finishes(tmp_path):
         "[time]\ndt_myr = 0.01\nt_end_myr = 1000.0\n"
         "[output]\nplot = false\n"
     )
-    env = dict(
-        os.environ,
-        OMPI_ALLOW_RUN_AS_ROOT="1",
-        OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-        OMPI_MCA_rmaps_base_oversubscribe="1",
-    )
-    cmd = [
-        "mpirun",
-        "-n",
-        "2",
-        sys.executable,
-        "-m",
-        "galprop_py",
-        "run",
-        str(cfg),
-        "--no-progress",
-    ]
+    env = mpi_job_env()
+    cmd = ["mpirun", "-n", "2", *GALPROP_CLI, "run", str(cfg), "--no-progress"]
     proc = subprocess.Popen(
         cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -69,24 +52,8 @@ def test_sigusr1_writes_checkpoint_and_restart_finishes(tmp_path):
         t_stop = float(f["/clock"].attrs["t_myr"])
     assert 0.0 < t_stop < 1000.0
     # continue on one rank, with a shorter end time so the test stays quick
-    out2 = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "galprop_py",
-            "run",
-            str(cfg),
-            "--no-progress",
-            "--restart",
-            "auto",
-            f"time.t_end_myr={t_stop + 0.05}",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    cmd = [*GALPROP_CLI, "run", str(cfg), "--no-progress", "--restart", "auto"]
+    out2 = run_job([*cmd, f"time.t_end_myr={t_stop + 0.05}"], env, tmp_path, timeout=300)
     assert out2.returncode == 0, out2.stdout + out2.stderr
     assert "restarted from" in out2.stdout
     with h5py.File(tmp_path / "out" / "result.h5") as f:

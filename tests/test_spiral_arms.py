@@ -11,11 +11,10 @@ import math
 
 import numpy as np
 import pytest
+from util import arms_3d_data, cell_centres, galaxy_model, raises_one_line
 
 from galprop_py.config import ConfigError, config_from_dict
 from galprop_py.galaxy import gas, sources
-from galprop_py.grid import MomentumGrid
-from galprop_py.models.galaxy import GalaxyModel, build_spatial_grid
 
 pytestmark = pytest.mark.serial
 
@@ -117,16 +116,16 @@ def test_total_source_rate_on_a_3d_grid():
     cylindrical grid the model is its azimuthal average, the base profile (exact)."""
     totals = {}
     for profile, params in (("spiral_arms", {"profile": "lorimer2006"}), ("lorimer2006", {})):
-        cfg = config_from_dict(_config(source={"profile": profile, "parameters": params}))
-        model = _galaxy(cfg)
+        cfg = config_from_dict(arms_3d_data(source={"profile": profile, "parameters": params}))
+        model = galaxy_model(cfg)
         dv = model.grid.cell_volumes()
-        totals[profile] = float(np.sum(model.source_profile(_cell_centres(model)) * dv))
+        totals[profile] = float(np.sum(model.source_profile(cell_centres(model)) * dv))
     assert totals["spiral_arms"] == pytest.approx(totals["lorimer2006"], rel=5e-3), totals
     profiles = []
     for profile in ("spiral_arms", "lorimer2006"):
         grid = {"geometry": "cylindrical2d", "n_r": 9, "n_z": 5}
-        model = _galaxy(config_from_dict(_config(grid=grid, source={"profile": profile})))
-        profiles.append(model.source_profile(_cell_centres(model)))
+        model = galaxy_model(config_from_dict(arms_3d_data(grid=grid, source={"profile": profile})))
+        profiles.append(model.source_profile(cell_centres(model)))
     assert np.array_equal(profiles[0], profiles[1]) and profiles[1].max() > 0
 
 
@@ -134,10 +133,8 @@ def test_gas_on_a_3d_grid_and_bad_parameters():
     """gas.hi_model = gas.h2_model = 'spiral_arms' through the galaxy model: n_HI + 2 n_H2 of
     the modulated models (1e-13); bad nested parameters are one-line ConfigErrors naming the
     key."""
-    cfg = config_from_dict(
-        _config(gas={"model": "analytic", "hi_model": "spiral_arms", "h2_model": "spiral_arms"})
-    )
-    model = _galaxy(cfg)
+    arms_gas = {"model": "analytic", "hi_model": "spiral_arms", "h2_model": "spiral_arms"}
+    model = galaxy_model(config_from_dict(arms_3d_data(gas=arms_gas)))
     x, y, z = np.array([8.3, -4.0, 2.0]), np.array([0.0, 6.0, -9.0]), np.array([0.0, 0.1, -0.05])
     hi, h2 = gas.HI.get("spiral_arms"), gas.H2.get("spiral_arms")
     r = np.hypot(x, y)
@@ -154,37 +151,5 @@ def test_gas_on_a_3d_grid_and_bad_parameters():
          "gas.hi_parameters.arm_fraction = 2"),
     ]  # fmt: skip
     for blocks, text in bad:
-        with pytest.raises(ConfigError) as err:
-            config_from_dict(_config(**blocks))
-        msg = str(err.value)
-        assert "\n" not in msg and text in msg, msg
-
-
-# --- helpers -------------------------------------------------------------------------------------
-def _config(**blocks):
-    data = {
-        "grid": {"geometry": "cartesian3d", "n_x": 161, "n_y": 161, "n_z": 5,
-                 "x_max_kpc": 16.0, "y_max_kpc": 16.0, "z_max_kpc": 1.0},
-        "momentum": {"min": 1.0, "max": 100.0, "n": 4},
-        "species": [{"name": "H1", "injection": {"indices": [2.0]}}],
-        "gas": {"model": "none"},
-        "losses": {"ionisation": False, "coulomb": False, "spallation": False},
-        "source": {"profile": "lorimer2006"},
-        "normalization": {"enabled": False},
-        "output": {"plot": False},
-    }  # fmt: skip
-    for block, values in blocks.items():
-        data.setdefault(block, {}).update(values)
-    return data
-
-
-def _galaxy(cfg):
-    m = cfg.momentum
-    return GalaxyModel(
-        cfg, build_spatial_grid(cfg), MomentumGrid.log_spaced(m.axis, m.min, m.max, m.n)
-    )
-
-
-def _cell_centres(model):
-    axes = [a.centers for a in model.grid.axes]
-    return np.meshgrid(*axes, indexing="ij", sparse=True)
+        with raises_one_line(ConfigError, text):
+            config_from_dict(arms_3d_data(**blocks))

@@ -16,11 +16,10 @@ import math
 
 import numpy as np
 import pytest
+from util import arms_3d_data, cell_centres, galaxy_model, raises_one_line
 
 from galprop_py.config import ConfigError, config_from_dict
 from galprop_py.galaxy import gas, sources
-from galprop_py.grid import MomentumGrid
-from galprop_py.models.galaxy import GalaxyModel, build_spatial_grid
 
 pytestmark = pytest.mark.serial
 
@@ -170,13 +169,12 @@ def test_total_source_rate_on_a_3d_grid():
         ("spiral_arms", {**ARMS, "profile": "lorimer2006"}),
         ("lorimer2006", {}),
     ):
-        cfg = config_from_dict(_config(source={"profile": profile, "parameters": params}))
-        m = cfg.momentum
-        model = GalaxyModel(
-            cfg, build_spatial_grid(cfg), MomentumGrid.log_spaced(m.axis, m.min, m.max, m.n)
+        model = galaxy_model(
+            config_from_dict(arms_3d_data(source={"profile": profile, "parameters": params}))
         )
-        centres = np.meshgrid(*[a.centers for a in model.grid.axes], indexing="ij", sparse=True)
-        totals[profile] = float(np.sum(model.source_profile(centres) * model.grid.cell_volumes()))
+        totals[profile] = float(
+            np.sum(model.source_profile(cell_centres(model)) * model.grid.cell_volumes())
+        )
     assert totals["spiral_arms"] == pytest.approx(totals["lorimer2006"], rel=5e-3), totals
 
 
@@ -199,24 +197,5 @@ def test_bad_names_and_parameters_are_one_line():
          "gas.h2_parameters.width_deg = 120.0"),
     ]  # fmt: skip
     for blocks, text in bad:
-        with pytest.raises(ConfigError) as err:
-            config_from_dict(_config(**blocks))
-        msg = str(err.value)
-        assert "\n" not in msg and text in msg, msg
-
-
-def _config(**blocks):
-    data = {
-        "grid": {"geometry": "cartesian3d", "n_x": 161, "n_y": 161, "n_z": 5,
-                 "x_max_kpc": 16.0, "y_max_kpc": 16.0, "z_max_kpc": 1.0},
-        "momentum": {"min": 1.0, "max": 100.0, "n": 4},
-        "species": [{"name": "H1", "injection": {"indices": [2.0]}}],
-        "gas": {"model": "none"},
-        "losses": {"ionisation": False, "coulomb": False, "spallation": False},
-        "source": {"profile": "lorimer2006"},
-        "normalization": {"enabled": False},
-        "output": {"plot": False},
-    }  # fmt: skip
-    for block, values in blocks.items():
-        data.setdefault(block, {}).update(values)
-    return data
+        with raises_one_line(ConfigError, text):
+            config_from_dict(arms_3d_data(**blocks))

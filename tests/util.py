@@ -1,6 +1,17 @@
-"""Helpers shared by the tests: configs of idealised problems run through the user path."""
+"""Helpers shared by the tests: configs of idealised problems run through the user path, and
+the checks many test files make (one-line errors, results on rank 0, jobs of their own).
+
+MPI, PETSc and pytest are imported where they are used: benchmarks/fit_pulls.py imports this
+module outside pytest.
+"""
 
 from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import subprocess
+import sys
 
 import numpy as np
 
@@ -143,3 +154,216 @@ def closure_mock(noise_seed=None, relative_error=MOCK_ERROR, evaluator=None) -> 
         err = rel * m
         mock[c.name] = dataclasses.replace(c.data, x=c.x, y=y, y_err_lo=err, y_err_hi=err)
     return mock
+
+
+# --- the small slab as the command line reads it (test_bad_input, test_cli_commands) ----------
+#: a config file's text: a slab of 21 cells (|z| <= 4 kpc), H1 on 6 momenta (1..100 GeV/n,
+#: closed ends), D = 3e28 cm^2/s, a thin-disc source, no gas, no losses, no normalisation;
+#: ``SLAB_TOML.format(mode="steady", out=directory)``
+SLAB_TOML = """\
+[run]
+mode = "{mode}"
+output_dir = "{out}"
+[grid]
+geometry = "slab1d"
+z_max_kpc = 4.0
+n_z = 21
+[momentum]
+min = 1.0
+max = 100.0
+n = 6
+boundary = "closed"
+[[species]]
+name = "H1"
+[diffusion]
+d0_cm2_s = 3.0e28
+delta = 0.0
+eta = 0.0
+[gas]
+model = "none"
+[losses]
+ionisation = false
+coulomb = false
+spallation = false
+[source]
+profile = "thin_disc"
+[normalization]
+enabled = false
+[output]
+plot = false
+"""
+
+
+def cli_error_problems(err: str, fragments) -> list[str]:
+    """What is wrong, on this rank, with the stderr ``err`` of a command that failed: rank 0
+    must have written exactly one line ``galprop-py: error: ...`` holding every fragment, the
+    other ranks nothing.  An empty list when all is well (gather it before asserting)."""
+    from mpi4py import MPI
+
+    rank = MPI.COMM_WORLD.rank
+    problems = []
+    if rank == 0:
+        lines = err.splitlines()
+        if len(lines) != 1 or not lines[0].startswith("galprop-py: error: "):
+            problems.append(f"not one error line: {err!r}")
+        problems += [f"{x!r} not in {err!r}" for x in fragments if x not in err]
+    elif err:
+        problems.append(f"rank {rank} wrote to stderr: {err!r}")  # other ranks stay silent
+    return problems
+
+
+@contextlib.contextmanager
+def raises_one_line(exc_type, *fragments: str, start: str = ""):
+    """``pytest.raises(exc_type)`` whose message is one line that begins with ``start`` and
+    holds every one of ``fragments``; yields the ``ExceptionInfo``."""
+    import pytest
+
+    with pytest.raises(exc_type) as err:
+        yield err
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(start), msg
+    assert all(x in msg for x in fragments), msg
+
+
+def on_rank0(check) -> None:
+    """Run the assertions of ``check()`` on rank 0; every rank fails with them (a rank that
+    failed alone would run ahead into the next test's collective calls)."""
+    from mpi4py import MPI
+
+    problem = None
+    if MPI.COMM_WORLD.rank == 0:
+        try:
+            check()
+        except AssertionError as exc:
+            problem = str(exc) or "assertion failed"
+    problem = MPI.COMM_WORLD.bcast(problem, root=0)
+    assert problem is None, problem
+
+
+# --- jobs with an mpirun of their own ---------------------------------------------------------
+#: the command line as a program: ``[*GALPROP_CLI, "run", config]``
+GALPROP_CLI = [sys.executable, "-m", "galprop_py"]
+
+
+def mpi_job_env(**extra: str) -> dict:
+    """This process's environment for an ``mpirun`` job (Open MPI as root, oversubscribed
+    cores), with ``extra`` variables."""
+    return dict(
+        os.environ,
+        OMPI_ALLOW_RUN_AS_ROOT="1",
+        OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+        OMPI_MCA_rmaps_base_oversubscribe="1",
+        **extra,
+    )
+
+
+def run_job(cmd, env: dict, cwd=None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``cmd`` to its end (``timeout`` seconds at most), its output captured as text."""
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+# --- small 3D galaxies (magnetic fields, spiral arms) -----------------------------------------
+#: a 9 x 9 x 7 cartesian3d grid (|x|, |y| <= 12 kpc, |z| <= 3 kpc), protons on 4 momenta, a
+#: Gaussian source (sigma 3 kpc), no gas, no losses, no normalisation; see :func:`small_3d_data`
+SMALL_3D = {
+    "grid": {"geometry": "cartesian3d", "n_x": 9, "n_y": 9, "n_z": 7,
+             "x_max_kpc": 12.0, "y_max_kpc": 12.0, "z_max_kpc": 3.0},
+    "momentum": {"min": 1.0, "max": 100.0, "n": 4},
+    "species": [{"name": "H1", "injection": {"indices": [2.0]}}],
+    "gas": {"model": "none"},
+    "losses": {"ionisation": False, "coulomb": False, "spallation": False},
+    "source": {"profile": "gaussian", "sigma_kpc": 3.0},
+    "normalization": {"enabled": False},
+    "output": {"plot": False},
+}  # fmt: skip
+
+#: the blocks the spiral-arm tests put in the place of SMALL_3D's: 161 x 161 x 5 cells
+#: (|x|, |y| <= 16 kpc, h = 0.2 kpc) and the lorimer2006 source
+ARMS_3D = {
+    "grid": {"geometry": "cartesian3d", "n_x": 161, "n_y": 161, "n_z": 5,
+             "x_max_kpc": 16.0, "y_max_kpc": 16.0, "z_max_kpc": 1.0},
+    "source": {"profile": "lorimer2006"},
+}  # fmt: skip
+
+
+def small_3d_data(replace: dict | None = None, **blocks: dict) -> dict:
+    """A new config dict of :data:`SMALL_3D`: first each block of ``replace`` (name -> its
+    keys) takes the place of the base's block whole, then each of ``blocks`` updates the keys
+    of its block (a block the base lacks is added)."""
+    data = copy.deepcopy(SMALL_3D)
+    data.update(copy.deepcopy(replace or {}))
+    for block, values in blocks.items():
+        data.setdefault(block, {}).update(values)
+    return data
+
+
+def arms_3d_data(**blocks: dict) -> dict:
+    """:func:`small_3d_data` with the grid and source of :data:`ARMS_3D`; ``blocks`` update it."""
+    return small_3d_data(replace=ARMS_3D, **blocks)
+
+
+def galaxy_model(cfg):
+    """The galaxy model of ``cfg`` on its spatial grid and its log-spaced momentum grid."""
+    from galprop_py.models.galaxy import GalaxyModel, build_momentum_grid, build_spatial_grid
+
+    return GalaxyModel(cfg, build_spatial_grid(cfg), build_momentum_grid(cfg))
+
+
+def cell_centres(model):
+    """The cell centres of ``model``'s grid, one sparse array per axis (``ij`` indexing)."""
+    return np.meshgrid(*[a.centers for a in model.grid.axes], indexing="ij", sparse=True)
+
+
+# --- anisotropic diffusion in a box (test_anisotropic_convergence, test_limited_runs) ---------
+def oblique_coefficients(b, ratio: float):
+    """Proton coefficients of a uniform tensor, kappa_par = 1 and kappa_perp = 1 / ``ratio``
+    along the unit vector ``b``, on 2 momenta (1 and 2 GeV/n): (momentum grid, coefficients)."""
+    from galprop_py.grid import MomentumGrid
+    from galprop_py.operators.base import DiffusionTensor, SpeciesCoefficients
+    from galprop_py.physics.species import PROTON
+
+    mg = MomentumGrid.log_spaced("kinetic_energy_per_nucleon", 1.0, 2.0, 2)
+    tensor = DiffusionTensor(
+        kappa_par=np.ones(2), kappa_perp=np.ones(2) / ratio, field_direction=lambda c: tuple(b)
+    )
+    coeffs = SpeciesCoefficients(
+        PROTON, mg.momentum(PROTON), mg.momentum_edges(PROTON), diffusion=tensor
+    )
+    return mg, coeffs
+
+
+def closed_box(n: int = 9, ratio: float = 1000.0, comm=None):
+    """A closed cartesian3d box of n^3 unit cells (no escape), the tensor of
+    :func:`oblique_coefficients` along b = (1, 2, 3) / sqrt 14, and psi = 1 in the middle
+    cell, 0 elsewhere: (decomposition, coefficients, psi)."""
+    from galprop_py.decomposition import Decomposition
+    from galprop_py.grid import make_spatial_grid
+
+    grid = make_spatial_grid(
+        "cartesian3d",
+        {k: (0.0, float(n)) for k in "xyz"},
+        {k: n for k in "xyz"},
+        {f"{k}_{s}": "closed" for k in "xyz" for s in ("min", "max")},
+    )
+    mg, coeffs = oblique_coefficients(np.array([1.0, 2.0, 3.0]) / np.sqrt(14.0), ratio)
+    dec = Decomposition(grid, mg.n, comm=comm)
+    field = np.zeros(grid.shape)  # global, physical order
+    field[n // 2, n // 2, n // 2] = 1.0
+    psi = dec.create_vec()
+    with dec.writable(psi) as arr:
+        arr[...] = dec.from_physical(field[dec.global_slices()])[..., None]
+    return dec, coeffs, psi
+
+
+def volume_min_max(dec, vec) -> tuple[float, float, float]:
+    """(sum of psi dV, min psi, max psi) of ``vec`` over every rank of ``dec``."""
+    from mpi4py import MPI
+
+    local = dec.local_array(vec)
+    comm = dec.comm.tompi4py()
+    vol = dec.local_cell_volumes()[..., None]
+    return (
+        comm.allreduce(float(np.sum(vol * local)), op=MPI.SUM),
+        comm.allreduce(float(local.min()), op=MPI.MIN),
+        comm.allreduce(float(local.max()), op=MPI.MAX),
+    )
