@@ -60,6 +60,25 @@ def set_default_options(prefix: str, defaults: dict) -> None:
             opts.setValue(prefix + key, value)
 
 
+#: values that :func:`set_code_defaults` put into the options database, by option name
+_CODE_DEFAULTS: dict[str, str] = {}
+
+
+def set_code_defaults(prefix: str, defaults: dict) -> None:
+    """Defaults that must live in the options database (PCMG reads its levels' options only
+    when it is set up) and depend on the grid: a user's value (command line or
+    ``[solver.petsc]``) is kept, a value an earlier call of this function set is replaced
+    (e.g. a 2D run's coarse solver, then a 3D run in the same process).  A user value
+    equal to the one this function set last cannot be told apart from it."""
+    opts = PETSc.Options()
+    for key, value in defaults.items():
+        name = prefix + key
+        if opts.hasName(name) and opts.getString(name) != _CODE_DEFAULTS.get(name):
+            continue
+        opts.setValue(name, value)
+        _CODE_DEFAULTS[name] = opts.getString(name)
+
+
 class LinearSolver:
     """A KSP with options prefix ``prefix`` (e.g. ``"steady_"``)."""
 

@@ -26,7 +26,7 @@ from ..operators.anisotropic_limited import (
 )
 from ..transport import SpeciesTransport
 from .multigrid import GALERKIN_OPTION, MultigridSolver, galerkin_requested
-from .petsc import LinearSolver, SolveInfo, set_default_options
+from .petsc import LinearSolver, SolveInfo, set_code_defaults
 
 
 def multigrid_levels(shape) -> int:
@@ -52,7 +52,21 @@ MULTIGRID_OPTIONS = {
     "mg_levels_pc_type": "bjacobi",
     "mg_coarse_ksp_type": "gmres",
     "mg_coarse_ksp_max_it": 10,
+    "mg_coarse_ksp_norm_type": "preconditioned",  # GMRES's own (left preconditioning)
     "mg_coarse_pc_type": "bjacobi",
+}
+
+#: 3D: the same V-cycle with a fixed coarse solve (5 Richardson steps of block-Jacobi/ILU(0),
+#: no convergence test), so that the preconditioner is one linear operator and BiCGStab
+#: (about 8 vectors) can take it in place of FGMRES (two vectors per iteration).  81 x 81 x 41
+#: x 32 protons, 2 loaded ranks: 4 BiCGStab iterations, solve 4.6 s CPU, peak 2.3 GB per rank,
+#: against BiCGStab + block-Jacobi/ILU(0) 53 iterations, 11.7 s, 2.0 GB and FGMRES + multigrid
+#: 7 iterations, 6.4 s, 3.3 GB.  In 2D the fixed coarse solve cost as much and left the full
+#: network's spectra 1.2e-5 from a tight solve (5e-6 with GMRES on the coarse grid).
+MULTIGRID_3D_OPTIONS = MULTIGRID_OPTIONS | {
+    "mg_coarse_ksp_type": "richardson",
+    "mg_coarse_ksp_max_it": 5,
+    "mg_coarse_ksp_norm_type": "none",
 }
 
 
@@ -75,16 +89,17 @@ def steady_solver(comm, decomp=None, rediscretise: bool = True) -> LinearSolver:
     """The steady-state KSP (prefix ``steady_``), stopped when the true (unpreconditioned)
     residual of the momentum-scaled system falls by 1e-6.
 
-    With ``decomp`` (grids that coarsen to at least 3 levels): FGMRES with geometric
-    multigrid (:data:`MULTIGRID_OPTIONS`), whose coarse operators are rediscretised
+    With ``decomp`` (grids that coarsen to at least 3 levels): geometric multigrid, FGMRES
+    in 1D/2D (:data:`MULTIGRID_OPTIONS`), BiCGStab with a fixed coarse solve in 3D
+    (:data:`MULTIGRID_3D_OPTIONS`), whose coarse operators are rediscretised
     (:class:`~galprop_py.solvers.multigrid.MultigridSolver`; pass the transport to
     :func:`scaled_solve`) unless ``rediscretise`` is False or ``-steady_pc_mg_galerkin``
     asks for Galerkin ones (then 1D/2D only: in 3D the Galerkin coarse operators,
     27-point stencils times the momentum couplings, took the 81 x 81 x 41 x 32 proton case
-    to 7.3 GB per rank and 40 s on 2 ranks, BiCGStab 2.3 GB, 15.5 s); in 3D only with
-    ``-steady_pc_type mg`` (faster, but more memory: see the code); otherwise BiCGStab +
-    block-Jacobi/ILU(0).  Galerkin multigrid: 5 iterations for any nucleus of the
-    full-network example on one rank, 8 on two, against 40-54 for BiCGStab.
+    to 7.3 GB per rank and 40 s on 2 ranks, BiCGStab 2.3 GB, 15.5 s); otherwise BiCGStab +
+    block-Jacobi/ILU(0) (``-steady_pc_type bjacobi``).  Galerkin multigrid: 5 iterations
+    for any nucleus of the full-network example on one rank, 8 on two, against 40-54 for
+    BiCGStab.
     Measured on the default model with BiCGStab: the local spectra agree with a 1e-13 solve
     to 3e-5 at every energy on 1 and 2 ranks (the preconditioned norm needs 41 iterations
     for 3e-6; without the scaling, rtol 1e-8 left errors of 1e-4 in the tails); with
@@ -101,15 +116,13 @@ def steady_solver(comm, decomp=None, rediscretise: bool = True) -> LinearSolver:
         return LinearSolver(comm, "steady_", defaults)
     levels = _coarsenable(decomp.da, multigrid_levels(decomp.grid.shape))
     galerkin = galerkin_requested() or not rediscretise
-    # 3D: rediscretised multigrid only when asked for (-steady_pc_type mg): on 81 x 81 x 41
-    # x 32 protons (2 ranks) it took 7 FGMRES iterations and 6.4 s CPU against BiCGStab's
-    # 53 and 11.7 s, but 3.3 GB per rank against 2.0 (the FGMRES and level vectors)
-    asked = PETSc.Options().hasName("steady_pc_type")
-    if levels < 3 or (decomp.grid.dim > 2 and (galerkin or not asked)):
+    three_d = decomp.grid.dim > 2
+    if levels < 3 or (three_d and galerkin):
         return LinearSolver(comm, "steady_", defaults, dm=decomp.da)
-    # grid-independent defaults only in the options database (they persist)
-    set_default_options("steady_", MULTIGRID_OPTIONS)
-    defaults |= {"ksp_type": "fgmres", "pc_type": "mg", "pc_mg_levels": levels}
+    # the levels' options are read when PCMG is set up, so they live in the database
+    set_code_defaults("steady_", MULTIGRID_3D_OPTIONS if three_d else MULTIGRID_OPTIONS)
+    ksp_type = "bcgs" if three_d else "fgmres"
+    defaults |= {"ksp_type": ksp_type, "pc_type": "mg", "pc_mg_levels": levels}
     if not galerkin:
         return MultigridSolver(comm, decomp, defaults, levels)
     # Galerkin coarse operators, asked for only while this KSP reads its options (a
