@@ -7,10 +7,11 @@ coarsened (``--coarse``: the fit's 21 x 81 cells and 40 momenta); its spectra
 are compared with the data sets of ``config.toml``'s ``[fit]`` block through
 :mod:`galprop_py.fit.chi2` (re-modulated with that block's potentials: AMS-02 with the
 default model's ``modulation.phi_gv``, ACE-CRIS and ISOMAX with their own), and with the
-Voyager 1 p and He LIS below 0.5 GeV/n.  Run from this
-folder:
+Voyager 1 p and He LIS below 0.5 GeV/n.  ``--config MODEL.toml`` evaluates another model
+file instead of the built-in one (e.g. a copy of ``milky_way.toml`` with new fitted values).
+Run from this folder:
 
-    ../../.venv/bin/python evaluate.py [--coarse] [--out DIR]
+    ../../.venv/bin/python evaluate.py [--coarse] [--config MODEL.toml] [--out DIR]
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ LEPTONS = ("electron", "positron", "antiproton")
 VOYAGER = (("voyager1_proton", "H"), ("voyager1_helium", "He"))
 
 
-def nuclei_config(coarse: bool):
-    data = load_config(default_model_path()).dump()
+def nuclei_config(coarse: bool, model: Path | None = None):
+    """The model's nuclei (``model``: a model TOML, default the built-in one)."""
+    data = load_config(model or default_model_path()).dump()
     data["species"] = [s for s in data["species"] if s["name"] not in LEPTONS]
     data["emission"]["enabled"] = False
     data["output"]["plot"] = False
@@ -46,8 +48,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--coarse", action="store_true", help="the fit's grid, 40 momenta")
     ap.add_argument("--out", default=str(HERE / "plots"), help="folder of the residual plots")
+    ap.add_argument(
+        "--config", type=Path, default=None, help="model TOML to evaluate (default: built-in)"
+    )
     args = ap.parse_args()
-    cfg = nuclei_config(args.coarse)
+    cfg = nuclei_config(args.coarse, args.config)
     fit_block = load_config(HERE / "config.toml").fit
     # the Voyager 1 LIS below 0.5 GeV/n, also where the [fit] block leaves it out
     have = {d.name for d in fit_block.datasets}
