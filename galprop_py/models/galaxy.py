@@ -348,12 +348,7 @@ class GalaxyModel:
     def _random_field_context(self) -> dict:
         """Regular and random strengths [muG] of ``losses.b_field_model`` (callables of
         coords) and their values at the Sun, for ``diffusion.spatial = "random_field"``."""
-        key = "diffusion.spatial = 'random_field'"
-        if self.cfg.diffusion.model == "quasilinear":
-            raise ValueError(
-                f"{key} does not apply to diffusion.model = 'quasilinear' (its coefficients "
-                "take the turbulence level of [diffusion.turbulence])"
-            )
+        key = "diffusion.spatial = 'random_field'"  # (with "quasilinear": refused by the config)
         lo = self.cfg.losses
         regular, random = magnetic.regular_and_random_parameters(
             lo.b_field_model, lo.b_field_model_parameters(), key

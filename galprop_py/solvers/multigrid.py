@@ -1,7 +1,8 @@
 """Geometric multigrid for the steady solve with coarse operators rediscretised on coarse grids.
 
-The steady KSP (prefix ``steady_``) is FGMRES preconditioned by one V-cycle of geometric
-multigrid in space: the DMDA is coarsened (``da.coarsen()``: vertex-based, coarse point j
+The steady KSP (prefix ``steady_``; FGMRES in 1D/2D, BiCGStab with a fixed coarse solve in
+3D: :func:`~galprop_py.solvers.steady.steady_solver`) is preconditioned by one V-cycle of
+geometric multigrid in space: the DMDA is coarsened (``da.coarsen()``: vertex-based, coarse point j
 sits on fine point 2j, n_c = (n - 1) / 2 + 1, the rank ranges stay nested), every coarse
 cell keeps all its momenta, interpolation P is the DMDA's (multi)linear one and restriction
 is P^T.  Instead of Galerkin operators P^T A P (one sparse triple product per species and
@@ -31,10 +32,12 @@ steady solve's momentum scaling diag(1/s) A diag(s) (:func:`~galprop_py.solvers.
 scaled_solve`; s depends only on momentum, which P does not mix) is applied to every level.
 
 A solve that does not hand over its transport (:meth:`MultigridSolver.prepare_levels`
-before :meth:`~MultigridSolver.set_operator`: the fit's sensitivities, the limited
-scheme's Picard steps) gets Galerkin coarse operators P^T A P computed from the matrix it
-set, so any caller is right, only slower.  ``-steady_pc_mg_galerkin both`` on the command
-line selects the former Galerkin path (:func:`~galprop_py.solvers.steady.steady_solver`).
+before :meth:`~MultigridSolver.set_operator`) gets Galerkin coarse operators P^T A P
+computed from the matrix it set (checked on a nucleus in tests/test_multigrid.py; for the
+default model's electrons this fallback did not converge, which is not understood).  Runs
+and the fit's sensitivities hand over the transport; the limited scheme and the leptons
+use the plain Galerkin solver instead (``rediscretise=False``: :func:`~galprop_py.solvers.
+network.solve_network`), as does ``-steady_pc_mg_galerkin both`` on the command line.
 
 Units: none of its own (the operators' internal units, :mod:`galprop_py.units`).
 """
@@ -48,6 +51,7 @@ from petsc4py import PETSc
 
 from ..decomposition import Decomposition
 from ..grid import Axis, SpatialGrid
+from ..operators.stencil import MatrixPool
 from ..transport import SpeciesTransport
 from .petsc import LinearSolver
 
@@ -102,8 +106,6 @@ class LevelHierarchy:
             w.destroy()
             w = wc
         w.destroy()
-        from ..operators.stencil import MatrixPool
-
         self.pools = [MatrixPool(d) for d in self.decomps[:-1]]
         self._for = None  # the transport whose coarse operators the pools hold
         self._scale: np.ndarray | None = None  # the momentum scaling applied to them

@@ -91,8 +91,8 @@ def solve_network(
     solver = steady_solver(comm, decomp, rediscretise=scheme != "limited")
     # leptons take Galerkin coarse operators (a second solver, made when first needed):
     # rediscretised ones took the default model's electrons and positrons from 24 and 13
-    # iterations to 260 and 112 (sinh-refined z cells; their loss coefficients are not yet
-    # evaluated on the coarse grids as the nuclei's are)
+    # iterations to 260 and 112 (sinh-refined z cells); why they coarsen so badly is not
+    # understood yet
     lepton_solver = None
     pool = MatrixPool(decomp)
     responses: dict[str, dict[str, np.ndarray]] = {}
