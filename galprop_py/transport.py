@@ -72,7 +72,8 @@ class SpeciesTransport:
             )
         self.decomp = decomp
         self.coeffs = coeffs
-        self.operators = [op for op in (operators or default_operators()) if op.is_active(coeffs)]
+        ops = default_operators() if operators is None else operators
+        self.operators = [op for op in ops if op.is_active(coeffs)]
         self._system: StencilSystem | None = None
         self._mat: PETSc.Mat | None = None
         self._pool = pool  # a MatrixPool: the matrix is shared, refilled for this species

@@ -2,8 +2,10 @@
 
 Every physical operator adds coefficients to a :class:`StencilSystem`; the system knows, for
 each owned (cell, momentum) row, the coefficient on the same unknown (``diag``), on the same
-momentum at a spatial neighbour (``spatial[offset]``) and on the neighbouring momenta of the
-same cell (``p_lower``/``p_upper``).  The sign convention is that of the operator ``A`` in
+momentum at a spatial neighbour (``spatial[offset]``), on the neighbouring momenta of the
+same cell (``p_lower``/``p_upper``) and, for Galerkin-type coarse operators only
+(:mod:`galprop_py.solvers.multigrid`), on momentum k + d at a spatial neighbour
+(``coupled[(offset, d)]``).  The sign convention is that of the operator ``A`` in
 
     d psi / dt = -A psi + S,        steady state:  A psi = S,
 
@@ -32,6 +34,8 @@ class StencilSystem:
         self.spatial: dict[tuple[int, ...], np.ndarray] = {}
         # coefficients on psi[k + d] of the same cell, d = -2..2 (d != 0)
         self.p_band = {d: np.zeros(self.shape) for d in (-2, -1, 1, 2)}
+        # coefficients on psi[k + d] of the cell at a spatial offset (offset, d)
+        self.coupled: dict[tuple[tuple[int, ...], int], np.ndarray] = {}
 
     @property
     def p_lower(self) -> np.ndarray:
@@ -54,12 +58,27 @@ class StencilSystem:
             self.spatial[offset] = np.zeros(self.shape)
         self.spatial[offset] += coeff
 
+    def add_coupled(self, offset: tuple[int, ...], d: int, coeff: np.ndarray) -> None:
+        """Add ``coeff`` to the coefficient on momentum k + ``d`` of the neighbour at
+        ``offset`` (d = 0: :meth:`add_spatial`; offset 0: the momentum bands)."""
+        offset, d = tuple(int(o) for o in offset), int(d)
+        if d == 0:
+            self.add_spatial(offset, coeff)
+        elif not any(offset):
+            self.p_band[d] += coeff
+        else:
+            key = (offset, d)
+            if key not in self.coupled:
+                self.coupled[key] = np.zeros(self.shape)
+            self.coupled[key] += coeff
+
     def scaled_plus_diagonal(self, scale: float, shift: float) -> StencilSystem:
         """The system ``shift * I + scale * A`` (for implicit time steps)."""
         new = StencilSystem(self.decomp)
         new.diag = shift + scale * self.diag
         new.spatial = {k: scale * v for k, v in self.spatial.items()}
         new.p_band = {d: scale * v for d, v in self.p_band.items()}
+        new.coupled = {k: scale * v for k, v in self.coupled.items()}
         return new
 
     def apply_local(self, psi_ghosted: np.ndarray) -> np.ndarray:
@@ -94,12 +113,22 @@ class StencilSystem:
                 out[..., :-k] += c[..., :-k] * centre[..., k:]
             else:
                 out[..., -k:] += c[..., -k:] * centre[..., :k]
+        for (off, k), c in self.coupled.items():
+            v = view(off)
+            if k > 0:
+                out[..., :-k] += c[..., :-k] * v[..., k:]
+            else:
+                out[..., -k:] += c[..., -k:] * v[..., :k]
         return out
 
     # --- PETSc ------------------------------------------------------------------------------------
     def pattern_key(self) -> tuple:
         """What fixes the sparsity pattern with explicit zeros kept (:class:`MatrixPool`)."""
-        return (tuple(sorted(self.spatial)), tuple(sorted(self.p_band)))
+        return (
+            tuple(sorted(self.spatial)),
+            tuple(sorted(self.p_band)),
+            tuple(sorted(self.coupled)),
+        )
 
     def _slots(self, keep_zeros: bool = False):
         """The stencil slots as (cell blocks, momentum shift, values, drop zeros): the global
@@ -109,16 +138,21 @@ class StencilSystem:
         spatial slot drops its zero values unless ``keep_zeros``; without ``keep_zeros`` a
         slot that is zero everywhere is left out."""
         dec = self.decomp
-        dim = dec.grid.dim
-        own = np.ascontiguousarray(dec.neighbour_blocks((0,) * dim)).reshape(-1)
-        yield own, 0, self.diag.reshape(-1, dec.dof), False
-        for off, vals in sorted(self.spatial.items()):
-            if keep_zeros or np.any(vals):
-                blocks = np.ascontiguousarray(dec.neighbour_blocks(off)).reshape(-1)
-                yield blocks, 0, vals.reshape(-1, dec.dof), not keep_zeros
-        for d, vals in sorted(self.p_band.items()):
-            if keep_zeros or np.any(vals):
-                yield own, d, vals.reshape(-1, dec.dof), False
+        zero = (0,) * dec.grid.dim
+        entries = [(zero, 0, self.diag, False)]
+        entries += [(off, 0, v, not keep_zeros) for off, v in self.spatial.items()]
+        entries += [(zero, d, v, False) for d, v in self.p_band.items()]
+        entries += [(off, d, v, False) for (off, d), v in self.coupled.items()]
+        # in the order of their columns inside a rank's box (the first physical axis runs
+        # fastest, then the momentum shift), so that rows are filled mostly by appending
+        entries.sort(key=lambda e: (tuple(reversed(e[0])), e[1]))
+        blocks_of = {}
+        for off, d, vals, drop in entries:
+            if not (keep_zeros or np.any(vals)) and (any(off) or d):
+                continue
+            if off not in blocks_of:
+                blocks_of[off] = np.ascontiguousarray(dec.neighbour_blocks(off)).reshape(-1)
+            yield blocks_of[off], d, vals.reshape(-1, dec.dof), drop
 
     def _fill(self, mat: PETSc.Mat, slots: list, counts: np.ndarray) -> None:
         """Insert the rows of ``slots`` into the preallocated ``mat``, :data:`CHUNK_ROWS`

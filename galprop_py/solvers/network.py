@@ -34,7 +34,6 @@ from ..operators.anisotropic_limited import (
 )
 from ..operators.stencil import MatrixPool
 from ..spectra import flux_at, flux_from_density, species_spectrum
-from .multigrid import MultigridSolver
 from .steady import solve_steady, steady_solver
 
 GLOBAL = "[normalization]"
@@ -89,11 +88,6 @@ def solve_network(
     # from its own stencil arrays, without the transport that rediscretises)
     scheme = getattr(getattr(getattr(model, "cfg", None), "diffusion", None), "scheme", None)
     solver = steady_solver(comm, decomp, rediscretise=scheme != "limited")
-    # leptons take Galerkin coarse operators (a second solver, made when first needed):
-    # rediscretised ones took the default model's electrons and positrons from 24 and 13
-    # iterations to 260 and 112 (sinh-refined z cells); why they coarsen so badly is not
-    # understood yet
-    lepton_solver = None
     pool = MatrixPool(decomp)
     responses: dict[str, dict[str, np.ndarray]] = {}
     solved: set[str] = set()  # species solved at least once (PROGRESS)
@@ -119,10 +113,6 @@ def solve_network(
                     for report in list(PROGRESS):
                         report(name, len(solved), len(model.species))
                     used = solver
-                    if by_name[name].is_lepton and isinstance(solver, MultigridSolver):
-                        if lepton_solver is None:
-                            lepton_solver = steady_solver(comm, decomp, rediscretise=False)
-                        used = lepton_solver
                     new = _solve_species(model, decomp, transports[name], used, responses)
                     solved.add(name)
                     for report in list(PROGRESS):
@@ -162,8 +152,6 @@ def solve_network(
                 tr.destroy()
     finally:
         solver.destroy()
-        if lepton_solver is not None:
-            lepton_solver.destroy()
         pool.destroy()
     return responses, solve_info
 
