@@ -327,16 +327,17 @@ class LevelHierarchy:
         values = np.broadcast_to(
             np.asarray(profile(coords), dtype=float), np.broadcast_shapes(*map(np.shape, coords))
         )
-        u = fine.create_vec()
-        with fine.writable(u) as a:
-            a[...] = values[..., None]  # the fine rows' weight is 1
+        self._scalar_hierarchy()  # one unknown per cell: dof times cheaper
+        u = self._scalar_das[-1].createGlobalVec()
+        u.setArray(np.ascontiguousarray(values).reshape(-1))  # the fine rows' weight is 1
         out = []
         for lvl in range(self.levels - 1, 0, -1):
-            uc = self.decomps[lvl - 1].create_vec()
-            self.interpolation[lvl].multTranspose(u, uc)
+            uc = self._scalar_das[lvl - 1].createGlobalVec()
+            self._scalar_interp[lvl].multTranspose(u, uc)
             u.destroy()
             u = uc
-            avg = self.decomps[lvl - 1].local_array(u)[..., 0] / self.weights[lvl - 1][..., 0]
+            shape = self.decomps[lvl - 1].box.c_shape
+            avg = u.getArray(readonly=True).reshape(shape) / self.weights[lvl - 1][..., 0]
             out.insert(0, LevelValues(avg.copy()))
         u.destroy()
         return out
