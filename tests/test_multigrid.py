@@ -419,3 +419,25 @@ def test_galerkin_option_keeps_the_former_path():
     new = steady_solver(dec.comm, dec)
     assert isinstance(new, MultigridSolver)
     new.destroy()
+
+
+def test_multigrid_solver_stops_after_1000_iterations_unless_told_otherwise():
+    """A multigrid steady solve that has not converged in 1000 iterations (5-50 is normal)
+    is stopped with the solver's one-line error instead of running PETSc's 20000; a user's
+    ``-steady_ksp_max_it`` wins."""
+    from galprop_py.solvers.steady import MULTIGRID_MAX_IT
+
+    dec = Decomposition(_grid("cylindrical2d", 17), 4)
+    solver = steady_solver(dec.comm, dec)
+    try:
+        assert solver.ksp.getTolerances()[3] == MULTIGRID_MAX_IT
+    finally:
+        solver.destroy()
+    opts = PETSc.Options()
+    opts.setValue("steady_ksp_max_it", "77")
+    try:
+        solver = steady_solver(dec.comm, dec)
+        assert solver.ksp.getTolerances()[3] == 77
+        solver.destroy()
+    finally:
+        opts.delValue("steady_ksp_max_it")

@@ -70,6 +70,10 @@ MULTIGRID_3D_OPTIONS = MULTIGRID_OPTIONS | {
 }
 
 
+#: Krylov iterations allowed to a multigrid-preconditioned steady solve (``-steady_ksp_max_it``)
+MULTIGRID_MAX_IT = 1000
+
+
 def _coarsenable(da, levels: int) -> int:
     """How many of ``levels`` the DMDA's partition allows: PETSc refuses a coarse grid with
     too few cells for the ranks along an axis (a 17-cell slab on 4 ranks stops at 5 cells)."""
@@ -122,7 +126,15 @@ def steady_solver(comm, decomp=None, rediscretise: bool = True) -> LinearSolver:
     # the levels' options are read when PCMG is set up, so they live in the database
     set_code_defaults("steady_", MULTIGRID_3D_OPTIONS if three_d else MULTIGRID_OPTIONS)
     ksp_type = "bcgs" if three_d else "fgmres"
-    defaults |= {"ksp_type": ksp_type, "pc_type": "mg", "pc_mg_levels": levels}
+    # multigrid takes 5-50 iterations; a solve that needs 1000 is failing: stop it with
+    # the solver's one-line error (after the left-preconditioned retry) instead of running
+    # through PETSc's 20000 for minutes
+    defaults |= {
+        "ksp_type": ksp_type,
+        "pc_type": "mg",
+        "pc_mg_levels": levels,
+        "ksp_max_it": MULTIGRID_MAX_IT,
+    }
     if not galerkin:
         return MultigridSolver(comm, decomp, defaults, levels)
     # Galerkin coarse operators, asked for only while this KSP reads its options (a
