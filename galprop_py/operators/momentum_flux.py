@@ -81,8 +81,6 @@ def add_momentum_drift(
     """Add d/dp (pdot psi) (as the operator A: + divergence of the flux) to ``system``."""
     if boundary not in ("outflow", "closed"):
         raise ValueError(f"momentum_boundary = {boundary!r}: allowed 'outflow', 'closed'")
-    n = p.size
-    dp = np.diff(p_edges)
     gain = np.maximum(pdot_edges, 0.0)
     loss = np.minimum(pdot_edges, 0.0)
     if boundary == "closed":
@@ -90,22 +88,47 @@ def add_momentum_drift(
         loss[..., 0] = 0.0
     gain[..., 0] = 0.0  # nothing flows in at the ends
     loss[..., -1] = 0.0
-    stencils = edge_stencils(p, p_edges, scheme)
     for direction, rate in ((+1, gain), (-1, loss)):
         if not np.any(rate):
             continue
-        for e in range(n + 1):
-            st = stencils[direction][e]
-            if not st or not np.any(rate[..., e]):
-                continue
-            flux_rate = rate[..., e]
-            for row, sign in ((e - 1, 1.0), (e, -1.0)):  # below the edge: outflow (+)
-                if row < 0 or row >= n:
-                    continue
-                for cell, w in st:
-                    coeff = sign * flux_rate * w / dp[row]
-                    d = cell - row
-                    if d == 0:
-                        system.diag[..., row] += coeff
-                    else:
-                        system.p_band[d][..., row] += coeff
+        for d, edges, rows, factor in _drift_groups(p, p_edges, scheme, direction):
+            target = system.diag if d == 0 else system.p_band[d]
+            target[..., rows] += rate[..., edges] * factor
+
+
+_GROUPS: dict = {}
+
+
+def _drift_groups(p: np.ndarray, p_edges: np.ndarray, scheme: str, direction: int) -> list:
+    """The flux stencils of :func:`edge_stencils` for one flow direction grouped by the
+    momentum shift d of the coupled cell: ``(d, edges, rows, sign w / dp[row])`` with every
+    row at most once per group, so that a group is one vectorised update (cached per grid)."""
+    key = (p.tobytes(), p_edges.tobytes(), scheme, direction)
+    if key in _GROUPS:
+        return _GROUPS[key]
+    n = p.size
+    dp = np.diff(p_edges)
+    stencils = edge_stencils(p, p_edges, scheme)[direction]
+    entries = []  # (d, edge, row, factor)
+    for e in range(n + 1):
+        for row, sign in ((e - 1, 1.0), (e, -1.0)):  # below the edge: outflow (+)
+            if 0 <= row < n:
+                entries += [(cell - row, e, row, sign * w / dp[row]) for cell, w in stencils[e]]
+    groups = []
+    for d in sorted({t[0] for t in entries}):
+        sel = [t for t in entries if t[0] == d]
+        edges = np.array([t[1] for t in sel], dtype=np.intp)
+        rows = np.array([t[2] for t in sel], dtype=np.intp)
+        # a row can take one edge per side (below, above) and both may couple at shift d:
+        # split so that no group repeats a row (a repeated fancy index adds only once)
+        first = np.unique(rows, return_index=True)[1]
+        mask = np.zeros(rows.size, bool)
+        mask[first] = True
+        factor = np.array([t[3] for t in sel])
+        for part in (mask, ~mask):
+            if part.any():
+                groups.append((d, edges[part], rows[part], factor[part]))
+    if len(_GROUPS) > 64:
+        _GROUPS.clear()
+    _GROUPS[key] = groups
+    return groups
