@@ -98,11 +98,13 @@ def _assert_same(mat, expected: dict, what: str) -> None:
 
 
 @pytest.mark.parallel
+@pytest.mark.parametrize("coo", [False, True])
 @pytest.mark.parametrize("geometry", ["cylindrical2d", "cartesian3d"])
-def test_streamed_assembly_equals_entry_by_entry(geometry, monkeypatch):
+def test_streamed_assembly_equals_entry_by_entry(geometry, coo, monkeypatch):
     """The PETSc rows of ``to_petsc`` (zeros dropped), ``to_petsc(keep_zeros=True)`` and a
-    pool refill are, entry for entry and bit for bit, the stencil's couplings (pattern and
-    values from :func:`_expected_rows`), with blocks of 7 rows (so rows of many blocks, and
+    pool refill (streamed rows or COO values) are, entry for entry and bit for bit, the
+    stencil's couplings (pattern and values from :func:`_expected_rows`), with blocks of 7
+    rows (so rows of many blocks, and
     blocks split inside a cell's momenta, are exercised), on any rank count.  The field
     along x makes the x-cross terms vanish: those slots are zero and dropped."""
     monkeypatch.setattr(stencil, "CHUNK_ROWS", 7)
@@ -117,7 +119,7 @@ def test_streamed_assembly_equals_entry_by_entry(geometry, monkeypatch):
     n_drop = sum(len(r) for r in full.values()) - sum(len(r) for r in expected.values())
     if geometry == "cartesian3d":  # some couplings are exactly zero and must be gone
         assert MPI.COMM_WORLD.allreduce(n_drop) > 0
-    pool = MatrixPool(dec)
+    pool = MatrixPool(dec, coo=coo)
     _assert_same(pool.matrix(system), full, "pool, first fill")
     # a second system of the same pattern: another species' coefficients
     coeffs2 = SpeciesCoefficients(
@@ -166,19 +168,28 @@ def test_assembly_makes_no_copy_of_the_system(monkeypatch):
     ops = [REGISTRY["diffusion"](), REGISTRY["reacceleration"](), REGISTRY["energy_losses"]()]
     system = SpeciesTransport(dec, coeffs, ops).system()
     system_bytes = system.diag.nbytes * (1 + len(system.spatial) + len(system.p_band))
-    pool = MatrixPool(dec)
-    peaks = []
-    for _ in range(2):  # the first call allocates, the second refills
-        tracemalloc.start()
-        pool.matrix(system)
-        peaks.append(tracemalloc.get_traced_memory()[1])
-        tracemalloc.stop()
+
+    def peaks_of(pool):
+        peaks = []
+        for _ in range(2):  # the first call allocates, the second refills
+            tracemalloc.start()
+            pool.matrix(system)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+        pool.destroy()
+        return peaks
+
+    streamed = peaks_of(MatrixPool(dec, coo=False))
     tracemalloc.start()
     system.to_petsc().destroy()
-    peaks.append(tracemalloc.get_traced_memory()[1])
+    streamed.append(tracemalloc.get_traced_memory()[1])
     tracemalloc.stop()
-    pool.destroy()
-    assert max(peaks) < 0.25 * system_bytes, (peaks, system_bytes)
+    assert max(streamed) < 0.25 * system_bytes, (streamed, system_bytes)
+    # the COO pool (1D/2D default): its index arrays and masks once (measured 1.3 times the
+    # system), then refills into its kept value buffer
+    made, refilled = peaks_of(MatrixPool(dec, coo=True))
+    assert made < 3.0 * system_bytes, (made, system_bytes)
+    assert refilled < 0.25 * system_bytes, (refilled, system_bytes)
 
 
 @pytest.mark.parallel

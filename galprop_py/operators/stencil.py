@@ -215,6 +215,44 @@ class StencilSystem:
         self._fill(mat, slots, counts)
         mat.assemble()
 
+    def coo_entries(self) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """The fixed pattern (explicit zeros kept) as global COO rows and columns, and per
+        slot of :meth:`_slots` the mask of its kept (cell, momentum) entries, in the order
+        :meth:`coo_values` gives the values."""
+        dec = self.decomp
+        dof = dec.dof
+        k = np.arange(dof)
+        slots = list(self._slots(keep_zeros=True))
+        masks = [
+            (blocks[:, None] >= 0) & ((k + d >= 0) & (k + d < dof))[None, :]
+            for blocks, d, _vals, _drop in slots
+        ]
+        total = sum(int(m.sum()) for m in masks)
+        rows = np.empty(total, dtype=PETSc.IntType)
+        cols = np.empty(total, dtype=PETSc.IntType)
+        cell_rows = dec.row_start + np.arange(dec.box.ncells)[:, None] * dof
+        pos = 0
+        for (blocks, d, _vals, _drop), mask in zip(slots, masks, strict=True):
+            n = int(mask.sum())
+            rows[pos : pos + n] = (cell_rows + k[None, :])[mask]
+            cols[pos : pos + n] = (blocks[:, None] * dof + (k + d)[None, :])[mask]
+            pos += n
+        return rows, cols, masks
+
+    def coo_values(self, masks: list[np.ndarray], out: np.ndarray | None = None) -> np.ndarray:
+        """The values in the order of :meth:`coo_entries` (same pattern key), written into
+        ``out`` (reused across refills) when given."""
+        dof = self.decomp.dof
+        total = sum(int(m.sum()) for m in masks)
+        if out is None or out.size != total:
+            out = np.empty(total, dtype=PETSc.ScalarType)
+        pos = 0
+        for (_b, _d, vals, _drop), mask in zip(self._slots(keep_zeros=True), masks, strict=True):
+            n = int(mask.sum())
+            out[pos : pos + n] = vals.reshape(-1, dof)[mask]
+            pos += n
+        return out
+
 
 #: rows per block of :meth:`StencilSystem._fill` (a block's compressed rows take ~12 bytes
 #: per entry: a few MB)
@@ -232,28 +270,56 @@ class MatrixPool:
     of the system, no stored index map).  A system with another slot set gets a new
     matrix."""
 
-    def __init__(self, decomp: Decomposition):
+    def __init__(self, decomp: Decomposition, coo: bool | None = None):
         self.decomp = decomp
         self.mat: PETSc.Mat | None = None
         self._key = None
         self.refills = 0
+        # COO refills (PETSc's MatSetValuesCOO: one scatter instead of MatSetValues row by
+        # row) keep an index map of the matrix's size (~16 bytes per entry): 1D/2D only
+        self.coo = decomp.grid.dim <= 2 if coo is None else coo
+        self._masks: list[np.ndarray] | None = None
+        self._values: np.ndarray | None = None  # the COO values, reused by every refill
 
     def matrix(self, system: StencilSystem) -> PETSc.Mat:
         key = system.pattern_key()
         if key != self._key:
             self.destroy()
-            self.mat = system.to_petsc(keep_zeros=True)
+            if self.coo:
+                self.mat = self._coo_matrix(system)
+            else:
+                self.mat = system.to_petsc(keep_zeros=True)
             self._key = key
         else:
-            system.refill(self.mat)
+            if self.coo:
+                self._values = system.coo_values(self._masks, self._values)
+                self.mat.setValuesCOO(self._values)
+            else:
+                system.refill(self.mat)
             self.refills += 1
         return self.mat
+
+    def _coo_matrix(self, system: StencilSystem) -> PETSc.Mat:
+        dec = self.decomp
+        rows, cols, self._masks = system.coo_entries()
+        nrows = dec.box.ncells * dec.dof
+        nglobal = dec.grid_unknowns
+        mat = PETSc.Mat().create(comm=dec.comm)
+        mat.setSizes(((nrows, nglobal), (nrows, nglobal)))
+        mat.setType(PETSc.Mat.Type.AIJ)
+        mat.setPreallocationCOO(rows, cols)
+        del rows, cols
+        self._values = system.coo_values(self._masks)
+        mat.setValuesCOO(self._values)
+        mat.assemble()
+        return mat
 
     def destroy(self) -> None:
         if self.mat is not None:
             self.mat.destroy()
             self.mat = None
             self._key = None
+            self._masks, self._values = None, None
 
 
 @njit(cache=True)
