@@ -941,9 +941,14 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
             raise ConfigError(f"override {item!r}: expected block.key=value (an empty key)")
         node = data
         path = []
-        for part in parts[:-1]:
+        for i, part in enumerate(parts[:-1]):
             path.append(part)
             where = ".".join(path)
+            if isinstance(node, dict) and part not in node and parts[i + 1].isdigit():
+                raise ConfigError(
+                    f"override {item!r}: {where} is not written in the config file, so its "
+                    f"entries cannot be addressed by index; give the whole list ({where}=[...])"
+                )
             if isinstance(node, list):
                 if not part.isdigit() or int(part) >= len(node):
                     raise ConfigError(

@@ -105,6 +105,15 @@ CASES = [
     ("override-index-range", [*R, "species.7.abundance=1"], ["species.7.abundance", "'7'"]),
     ("override-index-word", [*R, "species.x.abundance=1"], ["species.x.abundance", "'x'"]),
     ("override-index-negative", [*R, "species.-1.abundance=1"], ["species.-1", "'-1'"]),
+    (
+        "override-index-unwritten-list",
+        [*R, "losses.photon_fields.1.energy_density_ev_cm3=0.4"],
+        [
+            "losses.photon_fields.1.energy_density_ev_cm3",
+            "not written",
+            "losses.photon_fields=[...]",
+        ],
+    ),
     ("override-no-key", [*R, "=5"], ["'=5'", "block.key=value"]),
     ("override-empty-part", [*R, "grid..n_z=3"], ["'grid..n_z=3'"]),
     ("override-trailing-dot", [*R, "grid.=5"], ["'grid.=5'"]),
