@@ -234,55 +234,6 @@ def test_lepton_local_operators_are_galerkin_on_every_level(geometry):
         full.destroy()
 
 
-@pytest.mark.parallel
-def test_nucleus_local_coefficients_are_restriction_averages():
-    """For a nucleus the coarse cell-local coefficients are restriction averages: the coarse
-    rows of the local operators sum, for any momentum vector constant in space, to the
-    Galerkin rows (P^T A_local P 1 = W A_c 1, exact to rounding), whereas sampling the gas
-    disc at the coarse nodes misses them by O(1) on these cells."""
-    dec = Decomposition(_grid("cylindrical2d", 17, refine=True), 5)
-    tr = _nucleus(dec, 5, wind=False)
-    local = SpeciesTransport(
-        dec, tr.coeffs, [op for op in tr.operators if op.name in ("energy_losses", "catastrophic")]
-    )
-    hier = LevelHierarchy(dec, 3)
-    try:
-        mats = hier.operators(local, np.ones(dec.dof))
-        fine = local.matrix()
-        for lvl in range(hier.levels - 1, 0, -1):
-            fine = fine.ptap(hier.interpolation[lvl])
-            cdec = hier.decomps[lvl - 1]
-            u = cdec.create_vec()
-            with cdec.writable(u) as arr:
-                arr[...] = np.linspace(2.0, 1.0, dec.dof)
-            g, r = u.duplicate(), u.duplicate()
-            fine.mult(u, g)
-            mats[lvl - 1].mult(u, r)
-            diff = WORLD.allreduce(
-                float(np.max(np.abs(cdec.local_array(g) - cdec.local_array(r)))), op=MPI.MAX
-            )
-            ref = WORLD.allreduce(float(np.max(np.abs(cdec.local_array(g)))), op=MPI.MAX)
-            # the same rows with the coefficients sampled at the coarse nodes
-            sampled = hier.coarse_transport(local, lvl - 1, coeffs=local.coeffs)
-            ws = cdec.create_vec()
-            with cdec.writable(ws) as arr:
-                arr[...] = hier.weights[lvl - 1]
-            sampled.matrix().mult(u, r)
-            r.pointwiseMult(r, ws)
-            off = WORLD.allreduce(
-                float(np.max(np.abs(cdec.local_array(g) - cdec.local_array(r)))), op=MPI.MAX
-            )
-            sampled.destroy()
-            for v in (u, g, r, ws):
-                v.destroy()
-            assert diff < 1e-12 * ref, (lvl, diff, ref)
-            assert off > 0.05 * ref, (lvl, off, ref)
-    finally:
-        hier.destroy()
-        local.destroy()
-        tr.destroy()
-
-
 # --- steady solves -------------------------------------------------------------------------------
 def _reference(tr):
     """Tight BiCGStab + block-Jacobi/ILU solve (unscaled, rtol 1e-13)."""
@@ -361,8 +312,9 @@ def test_lepton_after_nucleus_converges_as_with_a_fresh_solver():
     runs do (the coarse levels get new matrices: other stencil slots), takes the iterations
     of a fresh solver (PCMG once kept the nucleus's coarse operators for its residuals: 32
     instead of 10 for the full-network example's electrons), no more than the Galerkin
-    solver (P^T A P on every level) plus 1 on one rank (restriction-averaged, lumped local
-    operators: 11 against 8 here, 82 against 11 for the default model's electrons), and
+    solver (P^T A P on every level) plus 1 on one rank (restriction-averaged local
+    operators: 11 against 8 here; the default model's electrons: node samples 143,
+    averages 82, Galerkin 11), and
     (fresh and reused) agrees with a 1e-13 BiCGStab solve to 1e-5 at every momentum."""
     grid = make_spatial_grid(
         "cylindrical2d",

@@ -38,9 +38,10 @@ the fine cells wherever the coefficient changes over a coarse cell (a thin gas d
 72-290 pc coarse cells: the coarse rows of a nucleus's losses missed the Galerkin ones by
 O(1), tests/test_multigrid.py).  So:
 
-* nuclei and antiprotons: each term's profile b is replaced by its restriction average
-  (R_l b) / (R_l 1) (:meth:`LevelHierarchy.coarse_coefficients`), which makes the coarse
-  local rows sum exactly to the Galerkin ones (a local conservation of the loss rate);
+* nuclei and antiprotons: the local terms are evaluated at the coarse nodes like the rest.
+  Restriction averages of each term's profile ((R_l b) / (R_l 1), whose coarse rows sum
+  exactly to the Galerkin ones) converged the same for nuclei but took the default model's
+  first antiproton sweep past 1000 iterations (79 with node samples): not used;
 * leptons: the local operators are coarsened by Galerkin, term by term: a term b(x) L(p)
   becomes (R_l diag(b) R_l^T) (x) L, a 3^d-point spatial stencil (a scalar triple product
   on a one-unknown-per-cell DMDA) times the term's momentum stencil
@@ -50,8 +51,8 @@ O(1), tests/test_multigrid.py).  So:
   (lumped) the default model's electrons took 82 iterations, with node samples 143, with
   Galerkin local couplings 11, as with P^T A P everywhere (1 rank).  Lumping only the
   spatial spread of the momentum bands gave 298, only that of the diagonal 82: the full
-  Kronecker structure is needed.  For nuclei the lumped form converges as Galerkin does
-  (8-9 iterations) with 5-point instead of 45-point coarse rows in 2D.
+  Kronecker structure is needed.  Nuclei keep 5-point instead of 45-point coarse rows in
+  2D and converge as with Galerkin operators (8-9 iterations).
 
 The rest of each coarse operator (diffusion, wind, adiabatic term) is rediscretised.  A
 coarse level whose matrix object changes (another stencil pattern: a lepton after the
@@ -87,37 +88,18 @@ from .petsc import LinearSolver
 GALERKIN_OPTION = "steady_pc_mg_galerkin"
 
 #: the operators that act within a cell (no spatial coupling) and their coefficient fields,
-#: which are coarsened from the fine ones (module docstring) instead of sampled at the coarse
-#: nodes
+#: which for leptons are coarsened by Galerkin (module docstring)
 LOCAL_OPERATORS = {
     "energy_losses": "energy_loss",
     "catastrophic": "catastrophic",
     "reacceleration": "momentum_diffusion",
 }
-LOCAL_FIELDS = tuple(LOCAL_OPERATORS.values())
 
 
 def galerkin_local_operators(coeffs: SpeciesCoefficients) -> bool:
     """Whether the species' cell-local operators get Galerkin coarse couplings (leptons) or
-    restriction averages (nuclei, antiprotons): module docstring."""
+    are evaluated at the coarse nodes (nuclei, antiprotons): module docstring."""
     return coeffs.species.is_lepton
-
-
-class LevelValues:
-    """A profile given by its values on the owned cells of one coarse level (a restriction
-    average, :meth:`LevelHierarchy.restricted_profile`); evaluating it anywhere else is an
-    error."""
-
-    def __init__(self, values: np.ndarray):
-        self.values = values
-
-    def __call__(self, coords) -> np.ndarray:
-        shape = np.broadcast_shapes(*map(np.shape, coords))
-        if shape != self.values.shape:
-            raise ValueError(
-                f"coarse-level profile of shape {self.values.shape} evaluated on {shape}"
-            )
-        return self.values
 
 
 def coarsened_axis(ax: Axis) -> Axis:
@@ -202,7 +184,7 @@ class LevelHierarchy:
         local: dict | None = None,
     ) -> SpeciesTransport:
         """The species' transport on coarse ``level`` (matrix from that level's pool), with
-        ``coeffs`` (default: the ones of :meth:`coarse_coefficients`) and, where the
+        ``coeffs`` (default: the species' own, evaluated at the coarse nodes) and, where the
         cell-local operators are Galerkin, their couplings ``local`` (default: those of
         :meth:`local_couplings`)."""
         galerkin_local = galerkin_local_operators(transport.coeffs)
@@ -215,7 +197,7 @@ class LevelHierarchy:
                 op._warned = True
             ops.append(op)
         if coeffs is None:
-            coeffs = self.coarse_coefficients(transport.coeffs)[level]
+            coeffs = transport.coeffs
         tr = SpeciesTransport(
             self.decomps[level], coeffs, ops, pool=self.pools[level], keep_system=False
         )
@@ -298,50 +280,6 @@ class LevelHierarchy:
         mat.destroy()
         return out
 
-    def coarse_coefficients(self, coeffs: SpeciesCoefficients) -> list[SpeciesCoefficients]:
-        """``coeffs`` on every coarse level (coarsest first) with the cell-local fields
-        (:data:`LOCAL_FIELDS`) replaced by their restriction averages (module docstring):
-        each term's profile b becomes (R_l b) / (R_l 1), R_l the composite restriction."""
-        out = [dataclasses.replace(coeffs) for _ in range(self.levels - 1)]
-        for name in LOCAL_FIELDS:
-            fld = getattr(coeffs, name)
-            if fld is None:
-                continue
-            per_level = [SeparableField() for _ in range(self.levels - 1)]
-            for profile, spectrum in fld.terms:
-                if profile is None:  # uniform: its average is itself
-                    for f in per_level:
-                        f.add(None, spectrum)
-                    continue
-                for f, values in zip(per_level, self.restricted_profile(profile), strict=True):
-                    f.add(values, spectrum)
-            for c, f in zip(out, per_level, strict=True):
-                setattr(c, name, f)
-        return out
-
-    def restricted_profile(self, profile) -> list[LevelValues]:
-        """The restriction averages (R_l b) / (R_l 1) of ``profile`` b on every coarse level
-        (coarsest first), b evaluated at the fine grid's cell nodes."""
-        fine = self.decomps[-1]
-        coords = fine.local_centers()
-        values = np.broadcast_to(
-            np.asarray(profile(coords), dtype=float), np.broadcast_shapes(*map(np.shape, coords))
-        )
-        self._scalar_hierarchy()  # one unknown per cell: dof times cheaper
-        u = self._scalar_das[-1].createGlobalVec()
-        u.setArray(np.ascontiguousarray(values).reshape(-1))  # the fine rows' weight is 1
-        out = []
-        for lvl in range(self.levels - 1, 0, -1):
-            uc = self._scalar_das[lvl - 1].createGlobalVec()
-            self._scalar_interp[lvl].multTranspose(u, uc)
-            u.destroy()
-            u = uc
-            shape = self.decomps[lvl - 1].box.c_shape
-            avg = u.getArray(readonly=True).reshape(shape) / self.weights[lvl - 1][..., 0]
-            out.insert(0, LevelValues(avg.copy()))
-        u.destroy()
-        return out
-
     def operators(self, transport: SpeciesTransport, scale: np.ndarray) -> list[PETSc.Mat]:
         """The coarse operators (coarsest first) of ``transport``, row-weighted and in the
         momentum scaling ``scale`` (diag(w / s) A_c diag(s)); assembled only for a new
@@ -349,13 +287,12 @@ class LevelHierarchy:
         scale = np.asarray(scale, dtype=float)
         if transport is not self._for:
             self._for, self._scale = None, None
-            coarse = self.coarse_coefficients(transport.coeffs)
             local = None
             if galerkin_local_operators(transport.coeffs):
                 local = self.local_couplings(transport)
             for lvl in range(self.levels - 1):
                 tr = self.coarse_transport(
-                    transport, lvl, coarse[lvl], None if local is None else local[lvl]
+                    transport, lvl, local=None if local is None else local[lvl]
                 )
                 tr.matrix()
                 tr.destroy()  # the pool keeps the matrix
