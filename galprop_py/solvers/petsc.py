@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from petsc4py import PETSc
 
 from ..messages import info as info_msg
+from ..messages import warn as warn_msg
 
 #: BiCGStab with block-Jacobi/ILU(0) (PETSc's default block solver): robust for these
 #: diagonally dominant M-matrix-like operators and the fastest choice measured here.
@@ -36,6 +37,10 @@ _REASONS = {v: k for k, v in PETSc.KSP.ConvergedReason.__dict__.items() if not k
 
 class SolverError(RuntimeError):
     """A linear solve failed; the message names what was being solved and how to change it."""
+
+
+#: a left-preconditioned repeat whose true relative residual exceeds this times rtol warns
+RETRY_RESIDUAL_FACTOR = 100.0
 
 
 @dataclass
@@ -159,6 +164,17 @@ class LinearSolver:
                 self.ksp.setType(ksp_type)
                 self.ksp.setNormType(PETSc.KSP.NormType.UNPRECONDITIONED)
                 self.ksp.setPCSide(PETSc.PC.Side.RIGHT)
+            if info.reason_code > 0:
+                # left preconditioning stopped on the preconditioned norm: report the true
+                # residual (the unpreconditioned one the first attempt was judged by)
+                info.residual_norm = self._true_residual(rhs, x)
+                rtol = self.ksp.getTolerances()[0]
+                if info.relative_residual > RETRY_RESIDUAL_FACTOR * rtol:
+                    warn_msg(
+                        f"{what}: the left-preconditioned repeat stopped with a true relative "
+                        f"residual of {info.relative_residual:.2e} ({RETRY_RESIDUAL_FACTOR:g} "
+                        f"x rtol = {RETRY_RESIDUAL_FACTOR * rtol:.0e} expected at most)"
+                    )
         if x0 is not None:
             x0.destroy()
         if info.reason_code < 0:
@@ -169,6 +185,15 @@ class LinearSolver:
                 f"-{self.prefix}ksp_type, -{self.prefix}pc_type, -{self.prefix}ksp_max_it"
             )
         return info
+
+    def _true_residual(self, rhs: PETSc.Vec, x: PETSc.Vec) -> float:
+        """|rhs - A x| (2-norm)."""
+        r = rhs.duplicate()
+        self.ksp.getOperators()[0].mult(x, r)
+        r.aypx(-1.0, rhs)
+        norm = r.norm()
+        r.destroy()
+        return norm
 
     def _solve_once(self, rhs: PETSc.Vec, x: PETSc.Vec, what: str) -> SolveInfo:
         try:
