@@ -117,6 +117,18 @@ def coarsened_grid(grid: SpatialGrid) -> SpatialGrid:
     return SpatialGrid(grid.geometry, [coarsened_axis(ax) for ax in grid.axes])
 
 
+def _interpolations(das: list) -> list[PETSc.Mat | None]:
+    """The DMDA interpolations from each of ``das`` (coarsest first) to the next: entry l maps
+    level l - 1 to level l (None at l = 0)."""
+    out: list[PETSc.Mat | None] = [None]
+    for lo, hi in zip(das[:-1], das[1:], strict=True):
+        mat, vec = lo.createInterpolation(hi)
+        if vec is not None:
+            vec.destroy()
+        out.append(mat)
+    return out
+
+
 class LevelHierarchy:
     """Coarse decompositions, interpolations, row weights and matrix pools of ``levels``
     multigrid levels on ``decomp`` (index 0 coarsest, ``levels - 1`` the fine grid)."""
@@ -132,12 +144,7 @@ class LevelHierarchy:
             self._own_das.append(da)
             self.decomps.insert(0, Decomposition(coarsened_grid(fine.grid), fine.dof, da=da))
         # interpolation[l] maps level l - 1 to level l (None at l = 0)
-        self.interpolation: list[PETSc.Mat | None] = [None]
-        for lo, hi in zip(self.decomps[:-1], self.decomps[1:], strict=True):
-            mat, vec = lo.da.createInterpolation(hi.da)
-            if vec is not None:
-                vec.destroy()
-            self.interpolation.append(mat)
+        self.interpolation = _interpolations([d.da for d in self.decomps])
         # row weights of the composite restriction (1 on the fine grid)
         self.weights: list[np.ndarray] = [None] * levels
         w = decomp.create_vec()
@@ -165,45 +172,30 @@ class LevelHierarchy:
         for _ in range(self.levels - 1):
             das.insert(0, das[0].coarsen())
         self._scalar_das = das
-        self._scalar_interp = [None]
-        for lo, hi in zip(das[:-1], das[1:], strict=True):
-            mat, vec = lo.createInterpolation(hi)
-            if vec is not None:
-                vec.destroy()
-            self._scalar_interp.append(mat)
+        self._scalar_interp = _interpolations(das)
 
     @property
     def levels(self) -> int:
         return len(self.decomps)
 
     def coarse_transport(
-        self,
-        transport: SpeciesTransport,
-        level: int,
-        coeffs: SpeciesCoefficients | None = None,
-        local: dict | None = None,
+        self, transport: SpeciesTransport, level: int, local: dict | None = None
     ) -> SpeciesTransport:
-        """The species' transport on coarse ``level`` (matrix from that level's pool), with
-        ``coeffs`` (default: the species' own, evaluated at the coarse nodes) and, where the
-        cell-local operators are Galerkin, their couplings ``local`` (default: those of
-        :meth:`local_couplings`)."""
-        galerkin_local = galerkin_local_operators(transport.coeffs)
+        """The species' transport on coarse ``level`` (matrix from that level's pool), its
+        coefficients evaluated at the coarse nodes; with ``local`` (that level's entry of
+        :meth:`local_couplings`) the cell-local operators are those Galerkin couplings."""
         ops = []
         for op in transport.operators:
-            if galerkin_local and op.name in LOCAL_OPERATORS:
+            if local is not None and op.name in LOCAL_OPERATORS:
                 continue  # added below as Galerkin couplings
             op = copy.copy(op)
             if hasattr(op, "_warned"):  # the fine grid's assembly reports the diffusion
                 op._warned = True
             ops.append(op)
-        if coeffs is None:
-            coeffs = transport.coeffs
         tr = SpeciesTransport(
-            self.decomps[level], coeffs, ops, pool=self.pools[level], keep_system=False
+            self.decomps[level], transport.coeffs, ops, pool=self.pools[level], keep_system=False
         )
-        if galerkin_local:
-            if local is None:
-                local = self.local_couplings(transport)[level]
+        if local is not None:
             system = tr.system()
             for (offset, d), values in local.items():
                 system.add_coupled(offset, d, values)
