@@ -235,13 +235,15 @@ class DiffusionBlock(Block):
     eta: float = Field(1.0, description="power of beta")
     breaks_gv: list[float] = Field(default_factory=list)
     deltas_above: list[float] = Field(default_factory=list)
-    scheme: Literal["monotone", "centred", "limited"] = Field(
+    scheme: Literal["monotone", "centred", "limited", "selling"] = Field(
         "monotone",
         description="discretisation of an anisotropic tensor (galprop_py.operators.diffusion): "
         "monotone (positive, adds cross-field diffusion for oblique fields), centred "
         "(second order, can undershoot), limited (positive and convergent: flux-corrected "
         "centred scheme, Picard iterations; transient runs need time.scheme = "
-        "'backward_euler')",
+        "'backward_euler'), selling (positive and convergent, linear: two-point fluxes "
+        "along the lattice vectors of Selling's decomposition of the tensor, wider "
+        "stencils for stronger anisotropy)",
     )
     limiter_gamma: float = Field(
         3.0, ge=1.0, description="scheme 'limited': scale of the limiter bounds (>= 1)"

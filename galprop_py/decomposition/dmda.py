@@ -4,7 +4,9 @@ Layout: space is decomposed by a DMDA of dimension 1-3; the momentum points of a
 DMDA's degrees of freedom, so a cell's whole spectrum lives on one rank and the momentum
 operators (losses, reacceleration, adiabatic term) never need communication.  Only spatial
 couplings cross ranks, through the DMDA ghost layer (width 1, box stencil for the mixed
-derivatives of the anisotropic diffusion tensor).
+derivatives of the anisotropic diffusion tensor); assembled matrices may couple cells further
+apart (the Selling scheme's lattice vectors): :meth:`Decomposition.neighbour_blocks` numbers
+them from the ownership ranges and PETSc's MatMult gathers them.
 
 Array convention for rank-local data: C-ordered numpy arrays of shape
 ``(n_{d-1}, ..., n_1, n_0, n_p)``, i.e. the physical axis order reversed, which is PETSc's
@@ -121,12 +123,45 @@ class Decomposition:
 
     def neighbour_blocks(self, offset: tuple[int, ...]) -> np.ndarray:
         """Global cell index of the neighbour at ``offset`` (physical axis order) of every owned
-        cell, as a rank-local C-ordered array; -1 where the neighbour is outside the domain."""
+        cell, as a rank-local C-ordered array; -1 where the neighbour is outside the domain.
+        Offsets longer than the ghost layer (wide stencils: the Selling scheme of
+        :mod:`galprop_py.operators.anisotropic_selling`) are mapped through the DMDA's
+        ownership ranges (no communication)."""
+        if any(abs(int(o)) > 1 for o in offset):
+            return self._far_blocks(tuple(int(o) for o in offset))
         sl = []
         for a in reversed(range(self.grid.dim)):
             o = offset[a]
             sl.append(slice(1 + o, 1 + o + self.box.shape[a]))
         return self._padded_blocks[tuple(sl)]
+
+    def _far_blocks(self, offset: tuple[int, ...]) -> np.ndarray:
+        """:meth:`neighbour_blocks` for any offset: PETSc's global order numbers the cells rank
+        by rank (ranks in the DMDA's process grid, first axis fastest), each rank's box in
+        natural order inside."""
+        ranges = [np.asarray(r, dtype=np.int64) for r in self.da.getOwnershipRanges()]
+        edges = [np.concatenate([[0], np.cumsum(r)]) for r in ranges]
+        # cells of each rank of the process grid (rank-local layout), then their offsets
+        sizes = np.ones((), dtype=np.int64)
+        for a, r in enumerate(ranges):
+            sizes = sizes * self.expand(r, a)
+        rank_start = np.concatenate([[0], np.cumsum(sizes.reshape(-1))])
+        rank_id = np.zeros((), dtype=np.int64)
+        local = np.zeros((), dtype=np.int64)
+        inside = np.ones((), dtype=bool)
+        rank_stride, cell_stride = 1, np.ones((), dtype=np.int64)
+        for a, ax in enumerate(self.grid.axes):
+            j = np.arange(self.box.starts[a], self.box.stops[a]) + offset[a]
+            jc = np.clip(j, 0, ax.n - 1)
+            r = np.searchsorted(edges[a], jc, side="right") - 1  # owner's position along a
+            inside = inside & self.expand((j >= 0) & (j < ax.n), a)
+            rank_id = rank_id + self.expand(r * rank_stride, a)
+            rank_stride *= ranges[a].size
+            # position inside the owner's box, whose widths depend on the owner along a
+            local = local + self.expand(jc - edges[a][r], a) * cell_stride
+            cell_stride = cell_stride * self.expand(ranges[a][r], a)
+        blocks = rank_start[rank_id] + local
+        return np.where(inside, blocks, -1).astype(np.int64)
 
     # --- geometry of the owned box -------------------------------------------------------------
     def owned_slice(self, a: int) -> slice:

@@ -87,6 +87,17 @@ class StencilSystem:
         independent of the PETSc matrix (used to check the assembly)."""
         dec = self.decomp
         d = dec.grid.dim
+        wide = [
+            off
+            for off in list(self.spatial) + [o for o, _ in self.coupled]
+            if max(map(abs, off)) > 1
+        ]
+        if wide:
+            raise ValueError(
+                f"a matrix-free application needs stencils of one cell; this system couples "
+                f"cells {max(max(map(abs, o)) for o in wide)} apart (diffusion.scheme = "
+                "'selling'): use the assembled matrix"
+            )
         box, ghost = dec.box, dec._ghost
         # owned box padded by one cell per side; cells outside the domain stay zero
         padded = np.zeros(tuple(n + 2 for n in box.c_shape) + (dec.dof,))

@@ -1,0 +1,379 @@
+"""Positive, linear, convergent anisotropic diffusion from Selling's decomposition of the tensor.
+
+Any symmetric positive definite d x d matrix M (d = 2, 3) is a sum of non-negative multiples
+of rank-one matrices along integer lattice vectors,
+
+    M = sum_k lambda_k e_k e_k^T,   lambda_k >= 0,  e_k in Z^d,  k = 1..d(d+1)/2,
+
+given by an M-obtuse superbase (b_0, ..., b_d) of Z^d (sum b_i = 0, b_i^T M b_j <= 0 for
+i != j): lambda_ij = -b_i^T M b_j with e_ij = b_k^perp in 2D ({i, j, k} = {0, 1, 2}) and
+e_ij = b_k x b_l in 3D ({i, j, k, l} = {0, 1, 2, 3}).  Selling's algorithm finds the
+superbase from the canonical one by the flips (b_i, b_j, b_k) -> (-b_i, b_j, b_i - b_j) (2D)
+and (b_i, b_j, b_k, b_l) -> (-b_i, b_j, b_k + b_i, b_l + b_i) (3D) while some b_i^T M b_j > 0
+(Selling 1874, J. reine angew. Math. 77, 143; as a finite-difference stencil: Fehrenbach &
+Mirebeau 2014, J. Math. Imaging Vis. 49, 123, Sec. 2-3; Mirebeau 2016, SIAM J. Numer.
+Anal. 54, 1582).  The vectors grow with the anisotropy: their components reach about
+sqrt(kappa_par / kappa_perp) cells for a field oblique to the lattice.
+
+Discretisation (finite volumes, operator convention of :mod:`.stencil`: d psi/dt = -A psi):
+the symmetric tensor in index units, M(x) = H^-1 kappa H^-1 (H = diag of the cell widths),
+is decomposed at every cell centre; each lattice vector e carries a two-point flux between
+cells i and j = i + e with the weight lambda_e averaged over the two cells,
+
+    (A psi)_i = sum_e  F_e(i) [ (lam_e(i) + lam_e(i + e)) / 2 (psi_i - psi_{i+e})
+                              + (lam_e(i) + lam_e(i - e)) / 2 (psi_i - psi_{i-e}) ],
+
+with the geometry factor F = prod_a g_a(mid) hbar_a / w_a(i) (cylindrical r: r_mid / r_i;
+1 on uniform Cartesian axes) that makes the volume-weighted pair coefficients symmetric
+(conservative).  Every off-diagonal entry is non-positive and every row sums to zero
+inside: an M-matrix, so psi >= 0 for non-negative sources and starts (discrete maximum
+principle), by a *linear* solve.  Consistency: sum_e lam_e e e^T = M exactly, so with a
+uniform tensor the discrete second moments grow exactly as 2 kappa t (no numerical cross-
+field diffusion at any resolution, any anisotropy); with a varying tensor the scheme is the
+conservative discretisation of sum_e d_e (lam_e d_e psi) = div(kappa grad psi), second order
+where the decomposition is smooth and first order where its superbase switches.
+
+Boundaries (as the other schemes): a neighbour beyond a free-escape face has psi = 0 (the
+pair keeps its diagonal), one beyond a closed or axis face carries no flux.  Momentum
+dependence: the vectors depend only on kappa_perp / kappa_par, so momenta with the same ratio
+share one decomposition, scaled by kappa_par(p).  The antisymmetric (drift) part is not
+decomposed: :mod:`.diffusion` adds it with centred cross terms.
+
+Costs: the matrix has 1 + 2 x (number of distinct vectors used by a row) entries per row
+(13 in 3D for a uniform tensor, 7 in 2D), the stencil arrays one slot per distinct vector
+and sign; the halo is the DMDA's global numbering, so vectors longer than one cell need no
+wider ghost layer.  :data:`MAX_REACH` bounds the vectors' components (a run that needs more
+stops with a one-line error).
+
+Units: those of the tensor (kpc^2/Myr) over the grid's kpc.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mpi4py import MPI
+from numba import njit
+
+#: largest vector component (cells) a run may use; kappa_par / kappa_perp ~ MAX_REACH^2
+MAX_REACH = 24
+#: flips of Selling's algorithm per point before it counts as failed
+MAX_FLIPS = 20000
+
+
+@njit(cache=True)
+def _selling2(m, vecs, lams, tol):
+    """Selling decomposition of the 2x2 SPD ``m``: writes 3 vectors and weights; returns the
+    number of flips (-1 if :data:`MAX_FLIPS` did not suffice)."""
+    b = np.array([[1, 0], [0, 1], [-1, -1]], dtype=np.int64)
+    flips = 0
+    while True:
+        found = False
+        for i in range(3):
+            for j in range(i + 1, 3):
+                s = 0.0
+                for a in range(2):
+                    for c in range(2):
+                        s += b[i, a] * m[a, c] * b[j, c]
+                if s > tol:
+                    k = 3 - i - j
+                    for a in range(2):
+                        bi, bj = b[i, a], b[j, a]
+                        b[i, a] = -bi
+                        b[k, a] = bi - bj
+                    found = True
+                    break
+            if found:
+                break
+        if not found:
+            break
+        flips += 1
+        if flips > MAX_FLIPS:
+            return -1
+    n = 0
+    for i in range(3):
+        for j in range(i + 1, 3):
+            k = 3 - i - j
+            s = 0.0
+            for a in range(2):
+                for c in range(2):
+                    s += b[i, a] * m[a, c] * b[j, c]
+            vecs[n, 0] = -b[k, 1]
+            vecs[n, 1] = b[k, 0]
+            lams[n] = max(-s, 0.0)
+            n += 1
+    return flips
+
+
+@njit(cache=True)
+def _selling3(m, vecs, lams, tol):
+    """Selling decomposition of the 3x3 SPD ``m``: writes 6 vectors and weights; returns the
+    number of flips (-1 if :data:`MAX_FLIPS` did not suffice)."""
+    b = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [-1, -1, -1]], dtype=np.int64)
+    flips = 0
+    while True:
+        found = False
+        for i in range(4):
+            for j in range(i + 1, 4):
+                s = 0.0
+                for a in range(3):
+                    for c in range(3):
+                        s += b[i, a] * m[a, c] * b[j, c]
+                if s > tol:
+                    for a in range(3):
+                        bi = b[i, a]
+                        b[i, a] = -bi
+                        for k in range(4):
+                            if k != i and k != j:
+                                b[k, a] += bi
+                    found = True
+                    break
+            if found:
+                break
+        if not found:
+            break
+        flips += 1
+        if flips > MAX_FLIPS:
+            return -1
+    n = 0
+    for i in range(4):
+        for j in range(i + 1, 4):
+            k, ll = -1, -1
+            for q in range(4):
+                if q != i and q != j:
+                    if k < 0:
+                        k = q
+                    else:
+                        ll = q
+            s = 0.0
+            for a in range(3):
+                for c in range(3):
+                    s += b[i, a] * m[a, c] * b[j, c]
+            vecs[n, 0] = b[k, 1] * b[ll, 2] - b[k, 2] * b[ll, 1]
+            vecs[n, 1] = b[k, 2] * b[ll, 0] - b[k, 0] * b[ll, 2]
+            vecs[n, 2] = b[k, 0] * b[ll, 1] - b[k, 1] * b[ll, 0]
+            lams[n] = max(-s, 0.0)
+            n += 1
+    return flips
+
+
+@njit(cache=True)
+def _decompose_all(mats, vecs, lams, rel_tol):
+    """Decompose ``mats`` (n, d, d) into ``vecs`` (n, K, d), ``lams`` (n, K); vectors are
+    canonical (first non-zero component positive).  Returns the number of failed points."""
+    n, d = mats.shape[0], mats.shape[1]
+    failed = 0
+    for p in range(n):
+        m = mats[p]
+        tr = 0.0
+        for a in range(d):
+            tr += m[a, a]
+        tol = rel_tol * tr
+        if d == 2:
+            f = _selling2(m, vecs[p], lams[p], tol)
+        else:
+            f = _selling3(m, vecs[p], lams[p], tol)
+        if f < 0:
+            failed += 1
+        for k in range(vecs.shape[1]):
+            for a in range(d):
+                if vecs[p, k, a] != 0:
+                    if vecs[p, k, a] < 0:
+                        for c in range(d):
+                            vecs[p, k, c] = -vecs[p, k, c]
+                    break
+    return failed
+
+
+def decompose(mats: np.ndarray, rel_tol: float = 1e-13) -> tuple[np.ndarray, np.ndarray, int]:
+    """Selling decompositions of a stack of SPD matrices ``mats`` (..., d, d), d = 2 or 3:
+    vectors (..., K, d) (int, canonical sign) and weights (..., K) with
+    sum_k lams[k] vecs[k] vecs[k]^T = mats; K = 3 (2D) or 6 (3D).  Also the number of points
+    where the algorithm did not finish (their weights are then not a decomposition)."""
+    mats = np.asarray(mats, dtype=float)
+    d = mats.shape[-1]
+    if d not in (2, 3) or mats.shape[-2] != d:
+        raise ValueError(f"Selling decomposition of {mats.shape[-2:]} matrices: need 2x2 or 3x3")
+    flat = np.ascontiguousarray(mats.reshape(-1, d, d))
+    nk = 3 if d == 2 else 6
+    vecs = np.zeros((flat.shape[0], nk, d), dtype=np.int64)
+    lams = np.zeros((flat.shape[0], nk))
+    failed = _decompose_all(flat, vecs, lams, rel_tol)
+    lead = mats.shape[:-2]
+    return vecs.reshape(lead + (nk, d)), lams.reshape(lead + (nk,)), int(failed)
+
+
+@njit(cache=True)
+def _weights_of(vecs, lams, e, out):
+    """out[p] = the weight of vector ``e`` (canonical) in point p's decomposition."""
+    n, nk, d = vecs.shape
+    for p in range(n):
+        w = 0.0
+        for k in range(nk):
+            same = True
+            for a in range(d):
+                if vecs[p, k, a] != e[a]:
+                    same = False
+                    break
+            if same:
+                w += lams[p, k]
+        out[p] = w
+
+
+# --- assembly ------------------------------------------------------------------------------------
+def _ratio_groups(tensor, n_p: int, where: str):
+    """Momentum points with the same kappa_perp / kappa_par share one decomposition:
+    (representative index per group, group of each momentum)."""
+    kpar = np.broadcast_to(np.asarray(tensor.kappa_par, float), (n_p,))
+    kperp = tensor.kappa_perp
+    kperp = np.zeros(n_p) if kperp is None else np.broadcast_to(np.asarray(kperp, float), (n_p,))
+    if np.any(kpar <= 0) or np.any(kperp <= 0):
+        raise ValueError(
+            f"diffusion.scheme = 'selling'{where}: needs kappa_par > 0 and kappa_perp > 0 at "
+            f"every momentum (got kappa_perp/kappa_par down to {np.min(kperp / kpar):.3g}); "
+            "use 'limited' or 'centred' for kappa_perp = 0"
+        )
+    ratio = kperp / kpar
+    keys = np.round(np.log(ratio), 10)
+    reps, group = np.unique(keys, return_inverse=True)
+    first = np.array([int(np.flatnonzero(group == g)[0]) for g in range(reps.size)])
+    return first, group.reshape(-1), kpar
+
+
+def _index_tensor(tensor, coords, frame, dim, widths, reps):
+    """Symmetric tensor in index units M_ab = kappa_ab / (w_a w_b) at ``coords`` for the
+    representative momenta: shape (cells..., groups, d, d)."""
+    comps = {}
+    for a in range(dim):
+        for b in range(a, dim):
+            kab = tensor.component(a, b, coords, frame)[..., reps]
+            if a != b:
+                kab = 0.5 * (kab + tensor.component(b, a, coords, frame)[..., reps])
+            comps[a, b] = kab / (widths[a] * widths[b])[..., None]
+    shape = np.broadcast_shapes(*(c.shape for c in comps.values()))
+    m = np.empty(shape + (dim, dim))
+    for (a, b), c in comps.items():
+        m[..., a, b] = c
+        m[..., b, a] = c
+    return m
+
+
+def _box_coordinates(decomp, pad: int):
+    """Cell-centre coordinates, widths and global indices of the owned box padded by ``pad``
+    cells per side (indices beyond the domain clipped to its edge cells for the tensor), each
+    per physical axis and broadcastable (rank-local layout)."""
+    coords, widths, index = [], [], []
+    for a, ax in enumerate(decomp.grid.axes):
+        j = np.arange(decomp.box.starts[a] - pad, decomp.box.stops[a] + pad)
+        jc = np.clip(j, 0, ax.n - 1)
+        coords.append(decomp.expand(ax.centers[jc], a))
+        widths.append(decomp.expand(ax.edges[jc + 1] - ax.edges[jc], a))
+        index.append(j)
+    return coords, widths, index
+
+
+class SellingStencil:
+    """What one assembly of the Selling scheme used (for the log and the result file)."""
+
+    def __init__(self):
+        self.vectors: list[tuple[int, ...]] = []
+        self.reach = 0
+        self.groups = 0
+
+    def summary(self) -> dict:
+        return {
+            "lattice_vectors": len(self.vectors),
+            "max_reach_cells": int(self.reach),
+            "ratio_groups": int(self.groups),
+            "max_added_fraction": 0.0,
+            "max_cross_field_fraction": 0.0,
+        }
+
+
+def assemble_selling(system, decomp, tensor, frame, max_reach: int = MAX_REACH):
+    """Add the symmetric part of ``tensor``'s diffusion to ``system`` by the Selling scheme
+    (module docstring); returns a :class:`SellingStencil`.  Collective (every rank
+    assembles): the vector set and the reach are the same on all ranks."""
+    dim = decomp.grid.dim
+    comm = decomp.comm.tompi4py()
+    n_p = decomp.dof
+    reps, group, kpar = _ratio_groups(tensor, n_p, "")
+    # pass 1: the owned cells give the vector set and the reach
+    coords, widths, _ = _box_coordinates(decomp, 0)
+    m = _index_tensor(tensor, coords, frame, dim, widths, reps)
+    m = np.broadcast_to(m, decomp.box.c_shape + m.shape[-3:])
+    vecs, lams, failed = decompose(m)
+    failed = comm.allreduce(failed, op=MPI.SUM)
+    used = lams > 0.0
+    local = {tuple(int(x) for x in v) for v in vecs[used].reshape(-1, dim)}
+    reach = max((max(abs(x) for x in v) for v in local), default=0)
+    reach = comm.allreduce(reach, op=MPI.MAX)
+    if failed or reach > max_reach:
+        raise ValueError(
+            f"diffusion.scheme = 'selling': the tensor needs lattice vectors of {reach} cells "
+            f"(allowed up to {max_reach}; kappa_par/kappa_perp up to ~{max_reach**2} for an "
+            "oblique field): use 'limited', or a smaller anisotropy"
+        )
+    vectors = sorted(set().union(*comm.allgather(local)))
+    vectors = [v for v in vectors if any(v)]
+    out = SellingStencil()
+    out.vectors, out.reach, out.groups = vectors, reach, len(reps)
+    if not vectors:
+        return out
+    # pass 2: decompositions on the owned box padded by the reach (neighbours' weights)
+    pad = reach
+    coords, widths, index = _box_coordinates(decomp, pad)
+    m = _index_tensor(tensor, coords, frame, dim, widths, reps)
+    pshape = tuple(len(index[a]) for a in reversed(range(dim)))
+    m = np.broadcast_to(m, pshape + m.shape[-3:])
+    vecs, lams, _ = decompose(m)
+    flat_v = vecs.reshape(-1, vecs.shape[-2], dim)
+    flat_l = lams.reshape(-1, lams.shape[-1])
+    scale = kpar / kpar[reps][group]  # lambda(p) = lambda(rep) kappa_par(p) / kappa_par(rep)
+    lam_e = np.empty(flat_l.shape[0])
+    for e in vectors:
+        _weights_of(flat_v, flat_l, np.asarray(e, dtype=np.int64), lam_e)
+        lam_pad = lam_e.reshape(pshape + (len(reps),))
+        for sign in (1, -1):
+            off = tuple(sign * x for x in e)
+            _add_pair(system, decomp, lam_pad, pad, off, group, scale)
+    return out
+
+
+def _owned(arr, pad, off, dim):
+    """View of a padded rank-local array at the owned cells shifted by ``off`` (physical)."""
+    sl = []
+    for a in reversed(range(dim)):
+        n = arr.shape[dim - 1 - a] - 2 * pad
+        sl.append(slice(pad + off[a], pad + off[a] + n))
+    return arr[tuple(sl)]
+
+
+def _add_pair(system, decomp, lam_pad, pad, off, group, scale):
+    """The two-point fluxes of the owned cells to their neighbours at ``off``."""
+    dim = decomp.grid.dim
+    zero = (0,) * dim
+    lam = 0.5 * (_owned(lam_pad, pad, zero, dim) + _owned(lam_pad, pad, off, dim))
+    t = lam[..., group] * scale  # (cells..., n_p)
+    inside = np.ones(decomp.box.c_shape, dtype=bool)
+    open_ = np.ones(decomp.box.c_shape, dtype=bool)
+    factor = np.ones(decomp.box.c_shape)
+    for a, ax in enumerate(decomp.grid.axes):
+        i = np.arange(decomp.box.starts[a], decomp.box.stops[a])
+        j = i + off[a]
+        ok = (j >= 0) & (j < ax.n)
+        kind = ax.lower if off[a] < 0 else ax.upper
+        out_ok = ok | (kind == "free_escape")
+        inside = inside & decomp.expand(ok, a)
+        open_ = open_ & decomp.expand(out_ok, a)
+        # geometry: g(mid) hbar / w(i); the neighbour beyond the domain mirrors the cell
+        jc = np.clip(j, 0, ax.n - 1)
+        ci, cj = (
+            ax.centers[i],
+            np.where(ok, ax.centers[jc], ax.centers[i] + off[a] * (ax.edges[i + 1] - ax.edges[i])),
+        )
+        hbar = 0.5 * ((ax.edges[i + 1] - ax.edges[i]) + (ax.edges[jc + 1] - ax.edges[jc]))
+        g = ax.face_metric(np.maximum(0.5 * (ci + cj), 0.0)) if ax.radial_power else 1.0
+        factor = factor * decomp.expand(g * hbar / ax.widths[i], a)
+    t = t * factor[..., None]
+    system.diag += t * (inside | open_)[..., None]
+    system.add_spatial(off, -t * inside[..., None])
