@@ -1,8 +1,8 @@
 """B12 of /work/shared/reference/benchmarks.md: a point-like release in anisotropic diffusion,
-measured for the three discretisations of the tensor (``monotone``, ``centred``,
-``limited``) on a refinement sequence.
+measured for the four discretisations of the tensor (``monotone``, ``centred``,
+``limited``, ``selling``) on a refinement sequence.
 
-    python benchmarks/anisotropic_point_release.py [3d|2d] [n1 n2 ...]
+    python benchmarks/anisotropic_point_release.py [3d|2d] [n1 n2 ...] [scheme ...]
 
 A Gaussian of width SIGMA0 released at t = 0 in the middle of the box [-HALF, HALF]^d (free
 escape at the faces) in a uniform field b oblique to all grid axes, kpar = 1 and
@@ -50,6 +50,7 @@ class ReleaseResult:
     removed_fraction: float  # limited: largest fraction of antidiffusion removed
     added_fraction: float  # monotone: SpatialDiffusion.max_added_fraction
     cross_field_fraction: float  # monotone: SpatialDiffusion.max_cross_field_fraction
+    diagnostics: dict  # SpatialDiffusion.diagnostics() (selling: lattice vectors, reach)
 
 
 def _moments(dec, local, d):
@@ -135,6 +136,7 @@ def point_release(
     t0 = time.perf_counter()
     picard = linear = 0
     removed = added = cross = 0.0
+    diagnostics = {}
     if scheme == "limited":
         system = StencilSystem(dec)
         SpatialDiffusion("centred").assemble(system, coeffs, dec)
@@ -155,6 +157,7 @@ def point_release(
         integ.solver.destroy()
         added = diffusion.max_added_fraction
         cross = diffusion.max_cross_field_fraction
+        diagnostics = diffusion.diagnostics()
     wall = time.perf_counter() - t0
     mass, cov = _moments(dec, dec.local_array(psi), dim)
     growth = cov - cov0
@@ -171,12 +174,13 @@ def point_release(
     return ReleaseResult(
         scheme, n, b, kperp[keep], np.array(along_err)[keep], np.array(across_err)[keep],
         worst[keep], (mass / mass0)[keep], picard / nsteps, linear, wall, removed, added, cross,
+        diagnostics,
     )  # fmt: skip
 
 
 def main(argv):
     dim = 3 if not argv or argv[0] != "2d" else 2
-    sizes = [int(a) for a in argv[1:]] or ([21, 41] if dim == 3 else [21, 41, 81])
+    sizes = [int(a) for a in argv if a.isdigit()] or ([21, 41] if dim == 3 else [21, 41, 81])
     rank0 = MPI.COMM_WORLD.rank == 0
     if rank0:
         print(
@@ -187,7 +191,8 @@ def main(argv):
             "scheme     n    h     kpar/kperp  along_err   across_err  min/max     "
             "picard/step  krylov  wall_s  extra"
         )
-    for scheme in ("monotone", "centred", "limited"):
+    schemes = [a for a in argv if not a.isdigit() and a not in ("2d", "3d")]
+    for scheme in schemes or ("monotone", "centred", "limited", "selling"):
         for n in sizes:
             res = point_release(scheme, n, dim=dim)
             if not rank0:
@@ -197,6 +202,8 @@ def main(argv):
                 f"{res.cross_field_fraction:.3g} kperp",
                 "centred": "",
                 "limited": f"removed {res.removed_fraction:.3f} of antidiffusion",
+                "selling": f"{res.diagnostics.get('lattice_vectors', 0)} lattice vectors, "
+                f"reach {res.diagnostics.get('max_reach_cells', 0)} cells",
             }[scheme]
             for p in range(res.kperp.size):
                 print(

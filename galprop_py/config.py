@@ -236,14 +236,14 @@ class DiffusionBlock(Block):
     breaks_gv: list[float] = Field(default_factory=list)
     deltas_above: list[float] = Field(default_factory=list)
     scheme: Literal["monotone", "centred", "limited", "selling"] = Field(
-        "monotone",
+        "selling",
         description="discretisation of an anisotropic tensor (galprop_py.operators.diffusion): "
-        "monotone (positive, adds cross-field diffusion for oblique fields), centred "
-        "(second order, can undershoot), limited (positive and convergent: flux-corrected "
-        "centred scheme, Picard iterations; transient runs need time.scheme = "
-        "'backward_euler'), selling (positive and convergent, linear: two-point fluxes "
-        "along the lattice vectors of Selling's decomposition of the tensor, wider "
-        "stencils for stronger anisotropy)",
+        "selling (default: positive, convergent and linear; two-point fluxes along the "
+        "lattice vectors of Selling's decomposition of the tensor, whose stencil widens "
+        "with the anisotropy, up to 24 cells), monotone (positive, adds cross-field "
+        "diffusion for oblique fields), centred (second order, can undershoot), limited "
+        "(positive and convergent: flux-corrected centred scheme, Picard iterations; "
+        "transient runs need time.scheme = 'backward_euler')",
     )
     limiter_gamma: float = Field(
         3.0, ge=1.0, description="scheme 'limited': scale of the limiter bounds (>= 1)"

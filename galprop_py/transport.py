@@ -26,7 +26,7 @@ def log_event(name: str) -> PETSc.Log.Event:
 
 def default_operators(
     momentum_boundary: str = "outflow",
-    diffusion_scheme: str = "monotone",
+    diffusion_scheme: str = "selling",
     wind_scheme: str = "hybrid",
     momentum_scheme: str = "quadratic",
 ):

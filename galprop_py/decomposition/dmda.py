@@ -136,9 +136,19 @@ class Decomposition:
         return self._padded_blocks[tuple(sl)]
 
     def _far_blocks(self, offset: tuple[int, ...]) -> np.ndarray:
-        """:meth:`neighbour_blocks` for any offset: PETSc's global order numbers the cells rank
-        by rank (ranks in the DMDA's process grid, first axis fastest), each rank's box in
-        natural order inside."""
+        """:meth:`neighbour_blocks` for any offset."""
+        index = [
+            self.expand(np.arange(self.box.starts[a], self.box.stops[a]) + offset[a], a)
+            for a in range(self.grid.dim)
+        ]
+        return np.broadcast_to(self.global_blocks(index), self.box.c_shape)
+
+    def global_blocks(self, index: list[np.ndarray]) -> np.ndarray:
+        """PETSc global cell index of the cells at global integer coordinates ``index`` (one
+        array per physical axis, broadcastable), -1 outside the domain.  PETSc's order numbers
+        the cells rank by rank (ranks in the DMDA's process grid, first axis fastest), each
+        rank's box in natural order inside; computed from the ownership ranges (no
+        communication)."""
         ranges = [np.asarray(r, dtype=np.int64) for r in self.da.getOwnershipRanges()]
         edges = [np.concatenate([[0], np.cumsum(r)]) for r in ranges]
         # cells of each rank of the process grid (rank-local layout), then their offsets
@@ -151,17 +161,16 @@ class Decomposition:
         inside = np.ones((), dtype=bool)
         rank_stride, cell_stride = 1, np.ones((), dtype=np.int64)
         for a, ax in enumerate(self.grid.axes):
-            j = np.arange(self.box.starts[a], self.box.stops[a]) + offset[a]
+            j = np.asarray(index[a], dtype=np.int64)
             jc = np.clip(j, 0, ax.n - 1)
             r = np.searchsorted(edges[a], jc, side="right") - 1  # owner's position along a
-            inside = inside & self.expand((j >= 0) & (j < ax.n), a)
-            rank_id = rank_id + self.expand(r * rank_stride, a)
+            inside = inside & (j >= 0) & (j < ax.n)
+            rank_id = rank_id + r * rank_stride
             rank_stride *= ranges[a].size
             # position inside the owner's box, whose widths depend on the owner along a
-            local = local + self.expand(jc - edges[a][r], a) * cell_stride
-            cell_stride = cell_stride * self.expand(ranges[a][r], a)
-        blocks = rank_start[rank_id] + local
-        return np.where(inside, blocks, -1).astype(np.int64)
+            local = local + (jc - edges[a][r]) * cell_stride
+            cell_stride = cell_stride * ranges[a][r]
+        return np.where(inside, rank_start[rank_id] + local, -1).astype(np.int64)
 
     # --- geometry of the owned box -------------------------------------------------------------
     def owned_slice(self, a: int) -> slice:

@@ -39,11 +39,13 @@ dependence: the vectors depend only on kappa_perp / kappa_par, so momenta with t
 share one decomposition, scaled by kappa_par(p).  The antisymmetric (drift) part is not
 decomposed: :mod:`.diffusion` adds it with centred cross terms.
 
-Costs: the matrix has 1 + 2 x (number of distinct vectors used by a row) entries per row
-(13 in 3D for a uniform tensor, 7 in 2D), the stencil arrays one slot per distinct vector
-and sign; the halo is the DMDA's global numbering, so vectors longer than one cell need no
-wider ghost layer.  :data:`MAX_REACH` bounds the vectors' components (a run that needs more
-stops with a one-line error).
+Costs: a row has an entry per vector (and sign) that its own or its neighbours'
+decomposition uses (13 in 3D for a uniform tensor, 7 in 2D).  Unit vectors go to the
+stencil's dense slots, longer ones to its per-cell far slots (``StencilSystem.add_far``:
+as many slots as the most far neighbours of one cell, however many distinct vectors the
+field needs across the grid); their columns come from the DMDA's global numbering, so
+vectors longer than one cell need no wider ghost layer.  :data:`MAX_REACH` bounds the
+vectors' components (a run that needs more stops with a one-line error).
 
 Units: those of the tensor (kpc^2/Myr) over the grid's kpc.
 """
@@ -202,23 +204,6 @@ def decompose(mats: np.ndarray, rel_tol: float = 1e-13) -> tuple[np.ndarray, np.
     return vecs.reshape(lead + (nk, d)), lams.reshape(lead + (nk,)), int(failed)
 
 
-@njit(cache=True)
-def _weights_of(vecs, lams, e, out):
-    """out[p] = the weight of vector ``e`` (canonical) in point p's decomposition."""
-    n, nk, d = vecs.shape
-    for p in range(n):
-        w = 0.0
-        for k in range(nk):
-            same = True
-            for a in range(d):
-                if vecs[p, k, a] != e[a]:
-                    same = False
-                    break
-            if same:
-                w += lams[p, k]
-        out[p] = w
-
-
 # --- assembly ------------------------------------------------------------------------------------
 def _ratio_groups(tensor, n_p: int, where: str):
     """Momentum points with the same kappa_perp / kappa_par share one decomposition:
@@ -292,88 +277,172 @@ class SellingStencil:
 def assemble_selling(system, decomp, tensor, frame, max_reach: int = MAX_REACH):
     """Add the symmetric part of ``tensor``'s diffusion to ``system`` by the Selling scheme
     (module docstring); returns a :class:`SellingStencil`.  Collective (every rank
-    assembles): the vector set and the reach are the same on all ranks."""
+    assembles): the reach is the same on all ranks."""
     dim = decomp.grid.dim
     comm = decomp.comm.tompi4py()
-    n_p = decomp.dof
-    reps, group, kpar = _ratio_groups(tensor, n_p, "")
-    # pass 1: the owned cells give the vector set and the reach
+    reps, group, kpar = _ratio_groups(tensor, decomp.dof, "")
+    # pass 1: the owned cells give the reach
     coords, widths, _ = _box_coordinates(decomp, 0)
     m = _index_tensor(tensor, coords, frame, dim, widths, reps)
-    m = np.broadcast_to(m, decomp.box.c_shape + m.shape[-3:])
-    vecs, lams, failed = decompose(m)
+    vecs, lams, failed = decompose(np.broadcast_to(m, decomp.box.c_shape + m.shape[-3:]))
     failed = comm.allreduce(failed, op=MPI.SUM)
-    used = lams > 0.0
-    local = {tuple(int(x) for x in v) for v in vecs[used].reshape(-1, dim)}
-    reach = max((max(abs(x) for x in v) for v in local), default=0)
-    reach = comm.allreduce(reach, op=MPI.MAX)
+    used = np.abs(vecs).max(axis=-1)[lams > 0.0]
+    reach = comm.allreduce(int(used.max(initial=0)), op=MPI.MAX)
     if failed or reach > max_reach:
         raise ValueError(
             f"diffusion.scheme = 'selling': the tensor needs lattice vectors of {reach} cells "
             f"(allowed up to {max_reach}; kappa_par/kappa_perp up to ~{max_reach**2} for an "
             "oblique field): use 'limited', or a smaller anisotropy"
         )
-    vectors = sorted(set().union(*comm.allgather(local)))
-    vectors = [v for v in vectors if any(v)]
-    out = SellingStencil()
-    out.vectors, out.reach, out.groups = vectors, reach, len(reps)
-    if not vectors:
-        return out
-    # pass 2: decompositions on the owned box padded by the reach (neighbours' weights)
-    pad = reach
-    coords, widths, index = _box_coordinates(decomp, pad)
+    # pass 2: decompositions on the owned box padded by the reach (the neighbours' weights)
+    coords, widths, index = _box_coordinates(decomp, reach)
     m = _index_tensor(tensor, coords, frame, dim, widths, reps)
     pshape = tuple(len(index[a]) for a in reversed(range(dim)))
-    m = np.broadcast_to(m, pshape + m.shape[-3:])
-    vecs, lams, _ = decompose(m)
-    flat_v = vecs.reshape(-1, vecs.shape[-2], dim)
-    flat_l = lams.reshape(-1, lams.shape[-1])
+    vecs, lams, _ = decompose(np.broadcast_to(m, pshape + m.shape[-3:]))
+    npad, ngroups = int(np.prod(pshape)), len(reps)
+    vecs = vecs.reshape(npad, ngroups, -1, dim)
+    lams = lams.reshape(npad, ngroups, -1)
+    nown = decomp.box.ncells
+    padded = np.array([len(index[a]) for a in range(dim)], dtype=np.int64)
+    owned = np.array(decomp.box.shape, dtype=np.int64)
+    cap = 4 * vecs.shape[2]
+    while True:
+        offs = np.zeros((nown, cap, dim), dtype=np.int64)
+        weights = np.zeros((nown, cap, ngroups))
+        count = np.zeros(nown, dtype=np.int64)
+        if _row_pairs(vecs, lams, padded, owned, reach, offs, weights, count):
+            break
+        cap *= 2
+    out = SellingStencil()
+    out.reach, out.groups = reach, ngroups
+    # the distinct vectors (diagnostics), as integer keys in base 2 reach + 1
+    base = 2 * reach + 1
+    key = np.zeros(offs.shape[:2], dtype=np.int64)
+    for a in range(dim):
+        key = base * key + offs[..., a] + reach
+    key = np.unique(key[np.arange(cap)[None, :] < count[:, None]])
+    key = np.unique(np.concatenate(comm.allgather(key)))
+    vectors = []
+    for k in key:
+        digits = []
+        for _ in range(dim):
+            digits.append(int(k % base) - reach)
+            k //= base
+        v = tuple(reversed(digits))
+        if v > (0,) * dim:
+            vectors.append(v)
+    out.vectors = vectors
     scale = kpar / kpar[reps][group]  # lambda(p) = lambda(rep) kappa_par(p) / kappa_par(rep)
-    lam_e = np.empty(flat_l.shape[0])
-    for e in vectors:
-        _weights_of(flat_v, flat_l, np.asarray(e, dtype=np.int64), lam_e)
-        lam_pad = lam_e.reshape(pshape + (len(reps),))
-        for sign in (1, -1):
-            off = tuple(sign * x for x in e)
-            _add_pair(system, decomp, lam_pad, pad, off, group, scale)
+    for j in range(int(count.max(initial=0))):
+        cells = np.flatnonzero(count > j)
+        _add_entries(system, decomp, cells, offs[cells, j], weights[cells, j], group, scale)
     return out
 
 
-def _owned(arr, pad, off, dim):
-    """View of a padded rank-local array at the owned cells shifted by ``off`` (physical)."""
-    sl = []
-    for a in reversed(range(dim)):
-        n = arr.shape[dim - 1 - a] - 2 * pad
-        sl.append(slice(pad + off[a], pad + off[a] + n))
-    return arr[tuple(sl)]
+@njit(cache=True)
+def _row_pairs(vecs, lams, padded, owned, pad, offs, weights, count):
+    """Each owned row's two-point couplings: cell q of the padded box adds lam_e(q) / 2 to
+    the pairs (q, q + e) and (q, q - e) of its own row and of the rows q +- e (the pair
+    weight is the mean of the two cells' weights).  ``offs``/``weights`` (rows, cap, ...)
+    get each row's distinct offsets and their weights per ratio group; returns False if a
+    row needs more than ``cap`` entries."""
+    npad, ngroups, nk, dim = vecs.shape
+    cap = offs.shape[1]
+    x = np.zeros(dim, dtype=np.int64)
+    y = np.zeros(dim, dtype=np.int64)
+    e = np.zeros(dim, dtype=np.int64)
+    for q in range(npad):
+        rem = q
+        for a in range(dim):
+            x[a] = rem % padded[a]
+            rem //= padded[a]
+        for g in range(ngroups):
+            for k in range(nk):
+                lam = lams[q, g, k]
+                if lam <= 0.0:
+                    continue
+                for s in (1, -1):
+                    for a in range(dim):
+                        e[a] = s * vecs[q, g, k, a]
+                    # row q: entry +e; row q + e: entry -e
+                    for side in (0, 1):
+                        row, inside = 0, True
+                        stride = 1
+                        for a in range(dim):
+                            y[a] = x[a] + (e[a] if side == 1 else 0) - pad
+                            if y[a] < 0 or y[a] >= owned[a]:
+                                inside = False
+                                break
+                            row += y[a] * stride
+                            stride *= owned[a]
+                        if not inside:
+                            continue
+                        sign = 1 if side == 0 else -1
+                        found = -1
+                        for j in range(count[row]):
+                            same = True
+                            for a in range(dim):
+                                if offs[row, j, a] != sign * e[a]:
+                                    same = False
+                                    break
+                            if same:
+                                found = j
+                                break
+                        if found < 0:
+                            if count[row] >= cap:
+                                return False
+                            found = count[row]
+                            for a in range(dim):
+                                offs[row, found, a] = sign * e[a]
+                            count[row] += 1
+                        weights[row, found, g] += 0.5 * lam
+    return True
 
 
-def _add_pair(system, decomp, lam_pad, pad, off, group, scale):
-    """The two-point fluxes of the owned cells to their neighbours at ``off``."""
-    dim = decomp.grid.dim
-    zero = (0,) * dim
-    lam = 0.5 * (_owned(lam_pad, pad, zero, dim) + _owned(lam_pad, pad, off, dim))
-    t = lam[..., group] * scale  # (cells..., n_p)
-    inside = np.ones(decomp.box.c_shape, dtype=bool)
-    open_ = np.ones(decomp.box.c_shape, dtype=bool)
-    factor = np.ones(decomp.box.c_shape)
+def _add_entries(system, decomp, cells, offs, weights, group, scale):
+    """One coupling per cell of ``cells`` (rank-local flat indices) to its neighbour at
+    ``offs[c]`` (physical axis order) with pair weight ``weights[c]`` (per ratio group): the
+    geometry factor, the boundary rules, the diagonal, then the unit offsets into the dense
+    slots and the longer ones as far entries."""
+    local = np.unravel_index(cells, decomp.box.c_shape)[::-1]  # physical axis order
+    inside = np.ones(cells.size, dtype=bool)
+    open_ = np.ones(cells.size, dtype=bool)
+    factor = np.ones(cells.size)
+    target = []
     for a, ax in enumerate(decomp.grid.axes):
-        i = np.arange(decomp.box.starts[a], decomp.box.stops[a])
-        j = i + off[a]
+        i = decomp.box.starts[a] + local[a]
+        o = offs[:, a]
+        j = i + o
         ok = (j >= 0) & (j < ax.n)
-        kind = ax.lower if off[a] < 0 else ax.upper
-        out_ok = ok | (kind == "free_escape")
-        inside = inside & decomp.expand(ok, a)
-        open_ = open_ & decomp.expand(out_ok, a)
-        # geometry: g(mid) hbar / w(i); the neighbour beyond the domain mirrors the cell
+        escape = ((o < 0) & (ax.lower == "free_escape")) | ((o > 0) & (ax.upper == "free_escape"))
+        inside &= ok
+        open_ &= ok | escape
+        # geometry g(mid) hbar / w(i); a neighbour beyond the domain continues the spacing
         jc = np.clip(j, 0, ax.n - 1)
-        ci, cj = (
-            ax.centers[i],
-            np.where(ok, ax.centers[jc], ax.centers[i] + off[a] * (ax.edges[i + 1] - ax.edges[i])),
-        )
-        hbar = 0.5 * ((ax.edges[i + 1] - ax.edges[i]) + (ax.edges[jc + 1] - ax.edges[jc]))
-        g = ax.face_metric(np.maximum(0.5 * (ci + cj), 0.0)) if ax.radial_power else 1.0
-        factor = factor * decomp.expand(g * hbar / ax.widths[i], a)
-    t = t * factor[..., None]
-    system.diag += t * (inside | open_)[..., None]
-    system.add_spatial(off, -t * inside[..., None])
+        width_i = ax.edges[i + 1] - ax.edges[i]
+        cj = np.where(ok, ax.centers[jc], ax.centers[i] + o * width_i)
+        hbar = 0.5 * (width_i + (ax.edges[jc + 1] - ax.edges[jc]))
+        g = ax.face_metric(np.maximum(0.5 * (ax.centers[i] + cj), 0.0)) if ax.radial_power else 1
+        factor *= g * hbar / ax.widths[i]
+        target.append(j)
+    t = weights[:, group] * scale * factor[:, None]
+    dof = decomp.dof
+    diag = system.diag.reshape(-1, dof)
+    diag[cells] += t * (inside | open_)[:, None]
+    reach = np.abs(offs).max(axis=1)
+    sel = (reach <= 1) & inside
+    if np.any(sel):
+        # the unit offsets as base-3 keys: one dense slot each
+        key = np.zeros(cells.size, dtype=np.int64)
+        for a in range(offs.shape[1]):
+            key = 3 * key + offs[:, a] + 1
+        for k in np.flatnonzero(np.bincount(key[sel], minlength=3 ** offs.shape[1])):
+            here = sel & (key == k)
+            off = tuple(int(v) for v in offs[np.flatnonzero(here)[0]])
+            if off not in system.spatial:
+                system.spatial[off] = np.zeros(system.shape)
+            system.spatial[off].reshape(-1, dof)[cells[here]] -= t[here]
+    sel = (reach > 1) & inside
+    if np.any(sel):
+        blocks = decomp.global_blocks([tgt[sel] for tgt in target])
+        system.add_far_entries(cells[sel], blocks, -t[sel], int(reach[sel].max()))

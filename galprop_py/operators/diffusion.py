@@ -15,7 +15,7 @@ Three linear discretisations of the tensor (``scheme``), and a nonlinear one:
     gradients (-2e-3 of the peak at kappa_par/kappa_perp = 1e3 in
     tests/test_anisotropic_diffusion.py).
 
-``"monotone"`` (default for anisotropic tensors)
+``"monotone"``
     The symmetric part of the tensor is split into non-negative diffusion along lattice
     directions: kappa = sum_a alpha_a e_a e_a^T + sum_{a<b} mu_ab v_ab v_ab^T, with
     v_ab = h_a e_a + sign(kappa_ab) h_b e_b the diagonal to the neighbouring cell,
@@ -37,7 +37,7 @@ Three linear discretisations of the tensor (``scheme``), and a nonlinear one:
     across b grows 234 times too fast (0.23 kappa_par of extra diffusion), at ratio 10
     2.3 times too fast, identically on h = 1.9, 0.98 and 0.66.
 
-``"selling"``
+``"selling"`` (default for anisotropic tensors)
     Positive, linear and convergent: the symmetric tensor in index units is split by Selling's
     decomposition into non-negative diffusion along integer lattice vectors (exact: no
     diffusion is added or clipped), each a two-point flux to the cell that vector reaches
@@ -74,7 +74,7 @@ CROSS_FIELD_WARNING = 0.1
 class SpatialDiffusion(Operator):
     name = "diffusion"
 
-    def __init__(self, scheme: str = "monotone"):
+    def __init__(self, scheme: str = "selling"):
         if scheme not in SCHEMES:
             raise ValueError(f"diffusion.scheme = {scheme!r}: allowed {', '.join(SCHEMES)}")
         self.scheme = scheme

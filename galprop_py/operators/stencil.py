@@ -19,7 +19,10 @@ of every slot's columns and values took ~3 times the stencil arrays).
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
+from mpi4py import MPI
 from numba import njit
 from petsc4py import PETSc
 
@@ -36,6 +39,14 @@ class StencilSystem:
         self.p_band = {d: np.zeros(self.shape) for d in (-2, -1, 1, 2)}
         # coefficients on psi[k + d] of the cell at a spatial offset (offset, d)
         self.coupled: dict[tuple[tuple[int, ...], int], np.ndarray] = {}
+        # far couplings (offsets beyond the 3^d box, different per cell: the Selling scheme's
+        # lattice vectors): slot j holds each cell's j-th far neighbour (global cell index,
+        # -1 for none) and its coefficients, so rows carry only their own far entries
+        self.far_blocks: list[np.ndarray] = []
+        self.far_values: list[np.ndarray] = []
+        self._far_count = np.zeros(decomp.box.ncells, dtype=np.int64)
+        self._far_offsets: set[tuple[int, ...]] = set()  # those of add_far
+        self.far_reach = 0  # largest offset component of a far entry
 
     @property
     def p_lower(self) -> np.ndarray:
@@ -72,6 +83,39 @@ class StencilSystem:
                 self.coupled[key] = np.zeros(self.shape)
             self.coupled[key] += coeff
 
+    def add_far(self, offset: tuple[int, ...], cells: np.ndarray, coeff: np.ndarray) -> None:
+        """Add ``coeff`` (len(cells), dof) to the neighbours at ``offset`` of the owned cells
+        ``cells`` (flat rank-local indices; neighbours outside the domain are dropped).  Each
+        offset may be added once per system (a row holds each column once)."""
+        offset = tuple(int(o) for o in offset)
+        if offset in self._far_offsets:
+            raise ValueError(f"far stencil offset {offset} added twice")
+        self._far_offsets.add(offset)
+        cells = np.asarray(cells, dtype=np.int64)
+        blocks = self.decomp.neighbour_blocks(offset)
+        reach = max(abs(o) for o in offset)
+        self.add_far_entries(cells, np.asarray(blocks).reshape(-1)[cells], coeff, reach)
+
+    def add_far_entries(self, cells, blocks, coeff, reach: int) -> None:
+        """Append one far entry per cell of ``cells`` (distinct cells; each cell's entries
+        must couple distinct columns): neighbour ``blocks`` (global cell index, -1: dropped)
+        with coefficients ``coeff`` (len(cells), dof); ``reach``: the largest offset
+        component they use (for :meth:`apply_local`'s check)."""
+        dec = self.decomp
+        self.far_reach = max(self.far_reach, int(reach))
+        keep = np.asarray(blocks) >= 0
+        cells, blocks = np.asarray(cells, dtype=np.int64)[keep], np.asarray(blocks)[keep]
+        coeff = np.asarray(coeff)[keep]
+        slot = self._far_count[cells]
+        for j in np.unique(slot):
+            if j >= len(self.far_blocks):
+                self.far_blocks.append(np.full(dec.box.ncells, -1, dtype=np.int64))
+                self.far_values.append(np.zeros((dec.box.ncells, dec.dof)))
+            here = slot == j
+            self.far_blocks[j][cells[here]] = blocks[here]
+            self.far_values[j][cells[here]] = coeff[here]
+        self._far_count[cells] += 1
+
     def scaled_plus_diagonal(self, scale: float, shift: float) -> StencilSystem:
         """The system ``shift * I + scale * A`` (for implicit time steps)."""
         new = StencilSystem(self.decomp)
@@ -79,6 +123,11 @@ class StencilSystem:
         new.spatial = {k: scale * v for k, v in self.spatial.items()}
         new.p_band = {d: scale * v for d, v in self.p_band.items()}
         new.coupled = {k: scale * v for k, v in self.coupled.items()}
+        new.far_blocks = list(self.far_blocks)
+        new.far_values = [scale * v for v in self.far_values]
+        new._far_count = self._far_count.copy()
+        new._far_offsets = set(self._far_offsets)
+        new.far_reach = self.far_reach
         return new
 
     def apply_local(self, psi_ghosted: np.ndarray) -> np.ndarray:
@@ -87,16 +136,12 @@ class StencilSystem:
         independent of the PETSc matrix (used to check the assembly)."""
         dec = self.decomp
         d = dec.grid.dim
-        wide = [
-            off
-            for off in list(self.spatial) + [o for o, _ in self.coupled]
-            if max(map(abs, off)) > 1
-        ]
-        if wide:
+        offsets = list(self.spatial) + [o for o, _ in self.coupled]
+        wide = max([self.far_reach] + [max(map(abs, off)) for off in offsets])
+        if wide > 1:
             raise ValueError(
                 f"a matrix-free application needs stencils of one cell; this system couples "
-                f"cells {max(max(map(abs, o)) for o in wide)} apart (diffusion.scheme = "
-                "'selling'): use the assembled matrix"
+                f"cells {wide} apart (diffusion.scheme = 'selling'): use the assembled matrix"
             )
         box, ghost = dec.box, dec._ghost
         # owned box padded by one cell per side; cells outside the domain stay zero
@@ -134,11 +179,21 @@ class StencilSystem:
 
     # --- PETSc ------------------------------------------------------------------------------------
     def pattern_key(self) -> tuple:
-        """What fixes the sparsity pattern with explicit zeros kept (:class:`MatrixPool`)."""
+        """What fixes the sparsity pattern with explicit zeros kept (:class:`MatrixPool`).
+        With far couplings it includes a checksum of their columns on every rank (collective:
+        every rank decides alike whether a matrix can be refilled)."""
+        far = ()
+        comm = self.decomp.comm.tompi4py()
+        if comm.allreduce(len(self.far_blocks), op=MPI.MAX):
+            crc = 0
+            for b in self.far_blocks:
+                crc = zlib.crc32(np.ascontiguousarray(b).view(np.uint8), crc)
+            far = tuple(comm.allgather((len(self.far_blocks), crc)))
         return (
             tuple(sorted(self.spatial)),
             tuple(sorted(self.p_band)),
             tuple(sorted(self.coupled)),
+            far,
         )
 
     def _slots(self, keep_zeros: bool = False):
@@ -164,6 +219,9 @@ class StencilSystem:
             if off not in blocks_of:
                 blocks_of[off] = np.ascontiguousarray(dec.neighbour_blocks(off)).reshape(-1)
             yield blocks_of[off], d, vals.reshape(-1, dec.dof), drop
+        # far slots: their columns are unsorted among the others (insertion sort per row)
+        for blocks, vals in zip(self.far_blocks, self.far_values, strict=True):
+            yield blocks, 0, vals, not keep_zeros
 
     def _fill(self, mat: PETSc.Mat, slots: list, counts: np.ndarray) -> None:
         """Insert the rows of ``slots`` into the preallocated ``mat``, :data:`CHUNK_ROWS`
