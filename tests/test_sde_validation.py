@@ -234,6 +234,19 @@ def test_grid_centred_scheme_oblique_field():
     _grid_check(problem, GaussianSource((0.1, -0.1, 0.0), 0.2), "centred", GRID_POINTS, seed=7)
 
 
+@pytest.mark.parametrize(
+    "field, kperp, seed",
+    [(OBLIQUE, 0.1, 11), ((1.0, np.sqrt(2.0), np.pi), 0.02, 12)],
+    ids=["b123-ratio10", "irrational-ratio50"],
+)
+def test_grid_selling_scheme_oblique_field(field, kperp, seed):
+    """The Selling scheme (positive and convergent; second order for a uniform tensor), same
+    box, source and criteria as the centred test: b = (1, 2, 3)/sqrt(14) at kpar/kperp = 10,
+    and b = (1, sqrt 2, pi)/|.| (no short lattice vector along it) at kpar/kperp = 50."""
+    problem = SDEProblem((-1.0,) * 3, (1.0,) * 3, 1.0, kperp, field=field)
+    _grid_check(problem, GaussianSource((0.1, -0.1, 0.0), 0.2), "selling", GRID_POINTS, seed=seed)
+
+
 def test_grid_monotone_scheme_lattice_diagonal_field():
     """The monotone (positive) scheme where it needs no added diffusion: b = (1, 1, 0)/sqrt(2)
     along a lattice diagonal, kpar/kperp = 10 (its axis weights kappa_xx - |kappa_xy| = kperp

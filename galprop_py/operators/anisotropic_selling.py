@@ -33,10 +33,12 @@ field diffusion at any resolution, any anisotropy); with a varying tensor the sc
 conservative discretisation of sum_e d_e (lam_e d_e psi) = div(kappa grad psi), second order
 where the decomposition is smooth and first order where its superbase switches.
 
-Boundaries (as the other schemes): a neighbour beyond a free-escape face has psi = 0 (the
-pair keeps its diagonal), one beyond a closed or axis face carries no flux.  Momentum
-dependence: the vectors depend only on kappa_perp / kappa_par, so momenta with the same ratio
-share one decomposition, scaled by kappa_par(p).  The antisymmetric (drift) part is not
+Boundaries (as the other schemes): a pair whose neighbour lies beyond a free-escape face
+takes psi = 0 where the segment between the two cells crosses that face (its diagonal weight
+divided by the fraction of the segment inside: 2 for an axis vector, psi = 0 on the face as
+in the axis fluxes of :mod:`.diffusion`); one beyond a closed or axis face carries no flux.
+Momentum dependence: the vectors depend only on kappa_perp / kappa_par, so momenta with the
+same ratio share one decomposition, scaled by kappa_par(p).  The antisymmetric (drift) part is not
 decomposed: :mod:`.diffusion` adds it with centred cross terms.
 
 Costs: a row has an entry per vector (and sign) that its own or its neighbours'
@@ -408,6 +410,7 @@ def _add_entries(system, decomp, cells, offs, weights, group, scale):
     inside = np.ones(cells.size, dtype=bool)
     open_ = np.ones(cells.size, dtype=bool)
     factor = np.ones(cells.size)
+    crossing = np.ones(cells.size)  # fraction of the segment i -> j inside the domain
     target = []
     for a, ax in enumerate(decomp.grid.axes):
         i = decomp.box.starts[a] + local[a]
@@ -425,10 +428,16 @@ def _add_entries(system, decomp, cells, offs, weights, group, scale):
         g = ax.face_metric(np.maximum(0.5 * (ax.centers[i] + cj), 0.0)) if ax.radial_power else 1
         factor *= g * hbar / ax.widths[i]
         target.append(j)
+        # psi = 0 where the segment leaves through a free-escape face (as the axis fluxes,
+        # which put it on the face): the pair's distance shrinks to that fraction
+        face = np.where(o < 0, ax.edges[0], ax.edges[-1])
+        frac = np.where(~ok, (face - ax.centers[i]) / np.where(ok, 1.0, cj - ax.centers[i]), 1.0)
+        crossing = np.minimum(crossing, frac)
     t = weights[:, group] * scale * factor[:, None]
     dof = decomp.dof
     diag = system.diag.reshape(-1, dof)
-    diag[cells] += t * (inside | open_)[:, None]
+    escape = open_ & ~inside
+    diag[cells] += t * (inside + escape / crossing)[:, None]
     reach = np.abs(offs).max(axis=1)
     sel = (reach <= 1) & inside
     if np.any(sel):

@@ -44,7 +44,8 @@ Three linear discretisations of the tensor (``scheme``), and a nonlinear one:
     (:mod:`galprop_py.operators.anisotropic_selling`).  The vectors get longer with the
     anisotropy (about sqrt(kappa_par / kappa_perp) cells for an oblique field), so the
     stencil widens and, where the field turns on the scale of the stencil, the error grows.
-    B12 at kappa_par/kappa_perp = 10/100/1000 on h = 0.98: variance errors 5e-6/7e-5/7e-4.
+    B12 at kappa_par/kappa_perp = 10/100/1000 on h = 0.98: across-b variance errors
+    8e-6/1.2e-4/1.2e-3 for b = (1, 2, 3)/sqrt 14, 1.5e-5/3.2e-4/1.8e-2 along (1, sqrt 2, pi).
 
 ``"limited"``
     Assembles the ``"centred"`` matrix; the solvers (:func:`galprop_py.solvers.steady.
