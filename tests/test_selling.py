@@ -30,6 +30,7 @@ from petsc4py import PETSc
 from galprop_py.decomposition import Decomposition
 from galprop_py.grid import MomentumGrid, make_spatial_grid
 from galprop_py.operators import anisotropic_selling as selling
+from galprop_py.operators.anisotropic_limited import summary_line
 from galprop_py.operators.base import DiffusionTensor, SeparableField, SpeciesCoefficients
 from galprop_py.operators.diffusion import SpatialDiffusion
 from galprop_py.operators.stencil import StencilSystem
@@ -131,7 +132,11 @@ def _matrix(geometry, ratio=30.0, comm=None):
 @pytest.mark.parametrize("geometry", ["cartesian3d", "cylindrical2d"])
 def test_matrix_is_a_conservative_m_matrix(geometry):
     dec, mat, op = _matrix(geometry)
-    assert op.diagnostics()["lattice_vectors"] > 3  # the turning field uses diagonals
+    diag = op.diagnostics()
+    assert diag["lattice_vectors"] > 3  # the turning field uses diagonals
+    assert diag["max_added_fraction"] == 0.0
+    n, reach = diag["lattice_vectors"], diag["max_reach_cells"]
+    assert f"{n} lattice vectors up to {reach} cells" in summary_line(diag)
     rows = range(*mat.getOwnershipRange())
     comm = MPI.COMM_WORLD
     worst_off, worst_sum = 0.0, 0.0

@@ -652,4 +652,9 @@ def summary_line(diag: dict) -> str:
             f"monotone diffusion: added cross-field diffusion up to "
             f"{diag['max_cross_field_fraction']:.3g} kappa_perp"
         )
+    if diag.get("scheme") == "selling" and diag.get("lattice_vectors"):
+        return (
+            f"selling diffusion: {diag['lattice_vectors']} lattice vectors up to "
+            f"{diag['max_reach_cells']} cells, nothing added"
+        )
     return ""
