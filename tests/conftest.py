@@ -45,6 +45,22 @@ def _petsc_garbage():
     PETSc.garbage_cleanup(PETSc.COMM_WORLD)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a test's teardown (its gc.collect and garbage_cleanup), freeze the survivors, so
+    that the next test's collect scans only what that test made: a full collect over the
+    ~1.5e5 objects of the imported packages took 0.16-0.4 s, 40% of the suite's time.  At
+    the end of each module unfreeze, collect and clean up, so that cycles released by module
+    fixtures are still destroyed (collectively: every rank runs the same items in the same
+    order)."""
+    yield
+    if nextitem is None or nextitem.module is not item.module:
+        gc.unfreeze()
+        gc.collect()
+        PETSc.garbage_cleanup(PETSc.COMM_WORLD)
+    gc.freeze()
+
+
 @pytest.fixture(autouse=True)
 def _own_solver_options():
     """Remove the PETSc options a test added to the database: a run puts its config's

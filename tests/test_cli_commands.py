@@ -107,6 +107,7 @@ def test_config_toml_round_trip_gives_the_same_config(files, capsys, tmp_path_sh
     assert _fields_set(got) == _fields_set(want)
 
 
+@pytest.mark.serial  # config parsing and TOML text on one process (no main, no MPI)
 @pytest.mark.parametrize(
     "config",
     [None, "examples/milky_way/config.toml", "examples/full_network/config.toml",
@@ -307,6 +308,7 @@ def test_keep_last_k_checkpoints(keep, tmp_path_shared, capsys):
     assert _all(code) == [0] * SIZE
 
 
+@pytest.mark.serial  # renames in a directory of this process's own (no MPI)
 def test_rotation_keeps_the_newest_complete(tmp_path):
     """Rotation by renames: after each new checkpoint the names hold the newest K, and a
     rotation that fails (no new file) leaves checkpoint.h5 in place."""

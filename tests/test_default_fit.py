@@ -91,6 +91,9 @@ def _nuclei():
 
 
 @pytest.mark.slow
+# serial only: a comparison with data; that the default model (its network included) gives
+# the same numbers on any rank count is test_rank_invariance.py's check
+@pytest.mark.serial
 def test_default_model_meets_data():
     from galprop_py.fit.chi2 import Chi2, LocalSpectra
     from galprop_py.fit.config import FitBlock

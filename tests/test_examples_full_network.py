@@ -20,6 +20,9 @@ def _at(x, y, where):
 
 
 @pytest.mark.slow
+# serial only: a comparison with data; that the full network gives the same numbers on any
+# rank count is test_rank_invariance.py::test_full_network_same_on_all_ranks_and_alone
+@pytest.mark.serial
 def test_full_network_example_against_ams02_and_ace():
     """Coarse grid (21 x 41, 45 momenta): B/C against AMS-02 in rigidity (PRL 120, 021101)
     within 10% at 5, 10, 50 GV (measured +5.6%, +2.0%, -0.5%; only the source abundances were

@@ -19,6 +19,9 @@ def _slope(result, e1=100.0, e2=1000.0) -> float:
 
 
 @pytest.mark.slow
+# serial only: the slope of two runs of the default model and the example's chi^2 (a pure
+# function of the spectra); rank invariance of the default model is test_rank_invariance.py's
+@pytest.mark.serial
 def test_scan_steepens_the_spectrum_by_the_change_of_delta():
     """Where diffusion dominates (100-1000 GeV: losses and reacceleration negligible) the
     propagated spectrum goes as Q / D, i.e. E^-(gamma + delta) (e.g. Strong, Moskalenko &

@@ -165,6 +165,7 @@ BAD_FIT = [
 ]  # fmt: skip
 
 
+@pytest.mark.serial  # config validation on one process (no MPI)
 @pytest.mark.parametrize(("changes", "fragment"), BAD_FIT)
 def test_fit_config_errors_are_one_line(changes, fragment):
     with pytest.raises(ConfigError) as e:
@@ -266,6 +267,7 @@ def test_scan_is_the_same_on_any_number_of_sub_communicators(tmp_path_shared):
         assert len(lines) == 5 and lines[0].startswith("point,diffusion.delta,")
 
 
+@pytest.mark.serial  # parsing of --vary on one process (no MPI)
 @pytest.mark.parametrize(
     ("items", "fragment"),
     [
@@ -289,9 +291,12 @@ def _cli(*args, cwd):
 
 @pytest.mark.serial
 @pytest.mark.skipif(MPI.COMM_WORLD.size > 1, reason="spawns its own processes")
-def test_cli_fit_and_scan_of_the_example(tmp_path):
+def test_cli_fit_and_scan_of_the_example(tmp_path, capsys, monkeypatch):
     """The example config (coarse grid, few calls) through ``galprop-py fit`` and ``scan``;
-    input errors are one line with exit code 2."""
+    input errors are one line with exit code 2 (one as a process of its own, the others
+    through the command line's entry function in this process: the same code from argv on)."""
+    from galprop_py.cli import main
+
     example = str(ROOT / "examples" / "fit" / "config.toml")
     coarse = ["grid.n_r=9", "grid.n_z=17", "momentum.n=24", f"run.output_dir={str(tmp_path)!r}"]
     out = _cli("fit", example, *coarse, "fit.max_evaluations=40", cwd=tmp_path)
@@ -303,12 +308,20 @@ def test_cli_fit_and_scan_of_the_example(tmp_path):
     out = _cli("scan", example, *coarse, "--vary", "diffusion.delta=0.45,0.5", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert len((tmp_path / "scan.csv").read_text().splitlines()) == 3
-    for args, fragment in [
+    errors = [
         (("fit", str(ROOT / "galprop_py" / "models" / "milky_way.toml")), "no [fit] block"),
         (("scan", example, "--vary", "diffusion.delta=0.4,x"), "value 'x' is not a number"),
         (("fit", example, "fit.minimiser=newton"), "fit.minimiser = 'newton': allowed"),
-    ]:
-        out = _cli(*args, cwd=tmp_path)
-        assert out.returncode == 2, out.stderr
-        assert fragment in out.stderr and "Traceback" not in out.stderr, out.stderr
-        assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+    ]
+    for k, (args, fragment) in enumerate(errors):
+        if k == 0:
+            out = _cli(*args, cwd=tmp_path)
+            code, err = out.returncode, out.stderr
+        else:
+            monkeypatch.chdir(tmp_path)  # as the process's cwd
+            capsys.readouterr()
+            code = main(list(args))
+            err = capsys.readouterr().err
+        assert code == 2, err
+        assert fragment in err and "Traceback" not in err, err
+        assert len(err.strip().splitlines()) == 1, err

@@ -11,6 +11,10 @@ from galprop_py.physics.kinematics import beta, momentum_from_rigidity
 from galprop_py.physics.species import PROTON, species_from_name
 from galprop_py.units import C_CM_S
 
+# functions of one process (no grid, no PETSc, no MPI): the 2-rank pass would only repeat
+# them
+pytestmark = pytest.mark.serial
+
 B0 = 3e-6
 
 

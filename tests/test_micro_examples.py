@@ -10,6 +10,10 @@ import pytest
 
 from galprop_py.units import C_CM_S, KM_CM, KPC_CM, MYR_S, YR_S
 
+# functions of one process (no grid, no PETSc, no MPI): the 2-rank pass would only repeat
+# them
+pytestmark = pytest.mark.serial
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 

@@ -28,6 +28,10 @@ from galprop_py.microphysics.transit_time_damping import (
 from galprop_py.microphysics.turbulence import TurbulenceSpectrum
 from galprop_py.units import C_CM_S, PC_CM
 
+# functions of one process (no grid, no PETSc, no MPI): the 2-rank pass would only repeat
+# them
+pytestmark = pytest.mark.serial
+
 B0 = 3e-6
 BETA = 0.9999
 V = BETA * C_CM_S

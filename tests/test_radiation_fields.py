@@ -81,6 +81,7 @@ def grey_body_table(path, r, z, bodies=radiation.DEFAULT_GREY_BODIES, r_sun=8.3)
 
 
 # --- energy_losses: the tabulated-spectrum Klein-Nishina loss ----------------------------------
+@pytest.mark.serial  # a function of one process (no grid, no MPI)
 @pytest.mark.parametrize("t_k", [2.7255, 35.0, 4000.0])
 def test_tabulated_kn_loss_equals_grey_body_loss(t_k):
     """A Planck spectrum tabulated at 100 energies per decade (1e-4 kT to 60 kT), interpolated
@@ -96,6 +97,7 @@ def test_tabulated_kn_loss_equals_grey_body_loss(t_k):
     assert np.ptp(tab / grey) < 4e-4
 
 
+@pytest.mark.serial  # a function of one process (no grid, no MPI)
 def test_tabulated_kn_loss_against_direct_quadrature():
     """The KN suppression of a finely tabulated Planck spectrum (1000 energies per decade)
     against nested adaptive quadrature of the Blumenthal & Gould kernel, coded here: 5e-5 at
@@ -119,6 +121,7 @@ def test_tabulated_kn_loss_against_direct_quadrature():
         assert tab[0] / el.inverse_compton_thomson_loss(p, 1.0)[0] == pytest.approx(g, rel=5e-5)
 
 
+@pytest.mark.serial  # a function of one process (no grid, no MPI)
 def test_tabulated_kn_loss_thomson_limit():
     """Low energies (30-300 MeV on CMB and dust): b = (4/3) sigma_T c gamma^2 U (1e-3; the
     rate has gamma^2 beta^2 and the KN correction is < 1e-4 here), U = the table's energy
@@ -142,6 +145,7 @@ def test_tabulated_kn_loss_thomson_limit():
         np.testing.assert_allclose(rate, thomson, rtol=1e-3)
 
 
+@pytest.mark.serial  # a function of one process (no grid, no MPI)
 def test_photon_lines_stacked_spectra_and_zeros():
     """Several spectra at once equal one at a time; an interval with a zero end is empty."""
     e = np.array([1e-3, 1e-2, 1e-1, 1.0])
@@ -157,6 +161,7 @@ def test_photon_lines_stacked_spectra_and_zeros():
 
 
 # --- the table reader -------------------------------------------------------------------------
+@pytest.mark.serial  # a function of one process (no grid, no MPI)
 def test_table_reader_exact_on_nodes(tmp_path):
     """du/d eps at every (r, z, eps) node is the table's value bit for bit; between nodes it
     is linear in r and z and a power law in eps; outside: nearest edge or zero; a z >= 0 table
@@ -191,6 +196,7 @@ def test_table_reader_exact_on_nodes(tmp_path):
     assert ISRF.get("table")(5.0, -0.5, {"file": str(path)}) == pytest.approx(lines, rel=1e-14)
 
 
+@pytest.mark.serial  # a function of one process (no grid, no MPI)
 def test_table_loss_terms_reproduce_node_rates(tmp_path):
     """The separable terms of a table's IC loss reproduce each node's rate to 1e-9 and are
     few (the spectra are mixtures of three shapes)."""
@@ -306,6 +312,7 @@ def test_table_run_matches_grey_bodies(tmp_path_shared):
 
 
 # --- Mathis, Mezger & Panagia 1983 ---------------------------------------------------------------
+@pytest.mark.serial  # a function of one process (no grid, no MPI)
 def test_mathis1983_printed_numbers():
     """MMP83 (with W_4000 = 1.65e-13, Draine 2011 Table 12.1): starlight energy density
     8.64e-13 erg cm^-3 (Draine's three digits: 0.2%); the 6-13.6 eV band 1.14 times Habing's
@@ -334,6 +341,7 @@ def test_mathis1983_printed_numbers():
     assert no_cmb == pytest.approx(star, rel=1e-14)
 
 
+@pytest.mark.serial  # a function of one process (no grid, no MPI)
 def test_mathis1983_ic_loss_thomson_limit_and_suppression():
     """Its IC loss at 30 MeV is (4/3) sigma_T c gamma^2 U (1e-3); at 1 TeV the starlight is
     deep in the Klein-Nishina regime (below 10% of Thomson) while the CMB is not (> 90%)."""
@@ -356,6 +364,7 @@ def test_mathis1983_ic_loss_thomson_limit_and_suppression():
             assert rate[1] / (thomson * u) < 0.1
 
 
+@pytest.mark.serial  # a function of one process (no grid, no MPI)
 def test_every_model_has_a_reference_and_evaluates(tmp_path):
     r, z = np.array([4.0, 8.3, 12.0]), np.array([0.0, 0.5, -1.0])
     grey_body_table(tmp_path / "t.h5", np.linspace(0, 16, 5), np.linspace(-3, 3, 5))
@@ -497,13 +506,35 @@ def _without_mpirun_notices(text: str) -> list[str]:
     return lines
 
 
+def test_command_line_table_error_is_one_line(tmp_path_shared, capsys):
+    """`galprop-py config` with a table that lacks a dataset, through the command line's entry
+    function in this process (on 1 and on 2 ranks): exit code 2 on every rank and exactly one
+    line, from rank 0."""
+    from util import cli_error_problems
+
+    from galprop_py.cli import main
+
+    path = tmp_path_shared / "bad.h5"
+    if MPI.COMM_WORLD.rank == 0:
+        _write(path, r=[0, 1], z=[0, 1], photon_energy=[1, 2])
+    MPI.COMM_WORLD.Barrier()
+    capsys.readouterr()
+    table = f'losses.isrf_parameters={{file = "{path}"}}'
+    code = main(["config", "losses.isrf_model=table", table])
+    err = capsys.readouterr().err
+    fragments = ["galprop-py: error: config block losses:", "no dataset 'energy_density'"]
+    problems = sum(MPI.COMM_WORLD.allgather(cli_error_problems(err, fragments)), [])
+    assert MPI.COMM_WORLD.allgather(code) == [2] * MPI.COMM_WORLD.size
+    assert not problems, problems
+
+
 @pytest.mark.serial
 @pytest.mark.skipif(MPI.COMM_WORLD.size > 1, reason="spawns its own MPI job")
 @pytest.mark.skipif(shutil.which("mpirun") is None, reason="needs mpirun")
-@pytest.mark.parametrize("ranks", [1, 2])
-def test_command_line_table_error_is_one_line_on_1_and_2_ranks(tmp_path, ranks):
-    """`galprop-py config` with a table that lacks a dataset, on 1 and 2 ranks: exit code 2
-    and exactly one line from the program (rank 0 reports; mpirun adds its own notice)."""
+def test_command_line_table_error_is_one_line_as_a_two_rank_job(tmp_path):
+    """The same as a real job, ``mpirun -n 2``: exit code 2 and exactly one line from the
+    program (rank 0 reports; mpirun adds its own notice)."""
+    ranks = 2
     _write(tmp_path / "bad.h5", r=[0, 1], z=[0, 1], photon_energy=[1, 2])
     env = dict(
         os.environ,
