@@ -335,9 +335,7 @@ def assemble_selling(system, decomp, tensor, frame, max_reach: int = MAX_REACH):
             vectors.append(v)
     out.vectors = vectors
     scale = kpar / kpar[reps][group]  # lambda(p) = lambda(rep) kappa_par(p) / kappa_par(rep)
-    for j in range(int(count.max(initial=0))):
-        cells = np.flatnonzero(count > j)
-        _add_entries(system, decomp, cells, offs[cells, j], weights[cells, j], group, scale)
+    _add_entries(system, decomp, offs, weights, count, group, scale, reach)
     return out
 
 
@@ -401,57 +399,158 @@ def _row_pairs(vecs, lams, padded, owned, pad, offs, weights, count):
     return True
 
 
-def _add_entries(system, decomp, cells, offs, weights, group, scale):
-    """One coupling per cell of ``cells`` (rank-local flat indices) to its neighbour at
-    ``offs[c]`` (physical axis order) with pair weight ``weights[c]`` (per ratio group): the
-    geometry factor, the boundary rules, the diagonal, then the unit offsets into the dense
-    slots and the longer ones as far entries."""
-    local = np.unravel_index(cells, decomp.box.c_shape)[::-1]  # physical axis order
-    inside = np.ones(cells.size, dtype=bool)
-    open_ = np.ones(cells.size, dtype=bool)
-    factor = np.ones(cells.size)
-    crossing = np.ones(cells.size)  # fraction of the segment i -> j inside the domain
-    target = []
+def _axis_tables(decomp, reach: int):
+    """Per axis a, owned index l and offset o in [-reach, reach] (column o + reach): whether
+    the neighbour is inside the domain, beyond a free-escape face, its geometry factor
+    g(mid) hbar / w(i), the fraction of the pair's segment inside the domain and its global
+    index; padded to the longest owned axis.  Plus the ownership tables of the global
+    numbering (:meth:`Decomposition.global_blocks`)."""
+    dim = decomp.grid.dim
+    width = 2 * reach + 1
+    lmax = max(decomp.box.shape)
+    ok = np.zeros((dim, lmax, width), dtype=np.bool_)
+    esc = np.zeros((dim, lmax, width), dtype=np.bool_)
+    fac = np.ones((dim, lmax, width))
+    frac = np.ones((dim, lmax, width))
+    tgt = np.zeros((dim, lmax, width), dtype=np.int64)
+    o = np.arange(-reach, reach + 1)[None, :]
     for a, ax in enumerate(decomp.grid.axes):
-        i = decomp.box.starts[a] + local[a]
-        o = offs[:, a]
+        i = np.arange(decomp.box.starts[a], decomp.box.stops[a])[:, None]
         j = i + o
-        ok = (j >= 0) & (j < ax.n)
-        escape = ((o < 0) & (ax.lower == "free_escape")) | ((o > 0) & (ax.upper == "free_escape"))
-        inside &= ok
-        open_ &= ok | escape
-        # geometry g(mid) hbar / w(i); a neighbour beyond the domain continues the spacing
+        inside = (j >= 0) & (j < ax.n)
         jc = np.clip(j, 0, ax.n - 1)
         width_i = ax.edges[i + 1] - ax.edges[i]
-        cj = np.where(ok, ax.centers[jc], ax.centers[i] + o * width_i)
+        cj = np.where(inside, ax.centers[jc], ax.centers[i] + o * width_i)
         hbar = 0.5 * (width_i + (ax.edges[jc + 1] - ax.edges[jc]))
         g = ax.face_metric(np.maximum(0.5 * (ax.centers[i] + cj), 0.0)) if ax.radial_power else 1
-        factor *= g * hbar / ax.widths[i]
-        target.append(j)
-        # psi = 0 where the segment leaves through a free-escape face (as the axis fluxes,
-        # which put it on the face): the pair's distance shrinks to that fraction
+        # psi = 0 where the segment leaves through a free-escape face
         face = np.where(o < 0, ax.edges[0], ax.edges[-1])
-        frac = np.where(~ok, (face - ax.centers[i]) / np.where(ok, 1.0, cj - ax.centers[i]), 1.0)
-        crossing = np.minimum(crossing, frac)
-    t = weights[:, group] * scale * factor[:, None]
-    dof = decomp.dof
-    diag = system.diag.reshape(-1, dof)
-    escape = open_ & ~inside
-    diag[cells] += t * (inside + escape / crossing)[:, None]
-    reach = np.abs(offs).max(axis=1)
-    sel = (reach <= 1) & inside
-    if np.any(sel):
-        # the unit offsets as base-3 keys: one dense slot each
-        key = np.zeros(cells.size, dtype=np.int64)
-        for a in range(offs.shape[1]):
-            key = 3 * key + offs[:, a] + 1
-        for k in np.flatnonzero(np.bincount(key[sel], minlength=3 ** offs.shape[1])):
-            here = sel & (key == k)
-            off = tuple(int(v) for v in offs[np.flatnonzero(here)[0]])
-            if off not in system.spatial:
-                system.spatial[off] = np.zeros(system.shape)
-            system.spatial[off].reshape(-1, dof)[cells[here]] -= t[here]
-    sel = (reach > 1) & inside
-    if np.any(sel):
-        blocks = decomp.global_blocks([tgt[sel] for tgt in target])
-        system.add_far_entries(cells[sel], blocks, -t[sel], int(reach[sel].max()))
+        step = np.where(inside, 1.0, cj - ax.centers[i])
+        n = i.shape[0]
+        ok[a, :n] = inside
+        esc[a, :n] = (~inside) & np.where(
+            o < 0, ax.lower == "free_escape", ax.upper == "free_escape"
+        )
+        fac[a, :n] = g * hbar / ax.widths[i]
+        frac[a, :n] = np.where(inside, 1.0, (face - ax.centers[i]) / step)
+        tgt[a, :n] = jc
+    ranges = [np.asarray(r, dtype=np.int64) for r in decomp.da.getOwnershipRanges()]
+    nmax = max(ax.n for ax in decomp.grid.axes)
+    pmax = max(r.size for r in ranges)
+    rank_of = np.zeros((dim, nmax), dtype=np.int64)
+    pos_of = np.zeros((dim, nmax), dtype=np.int64)
+    width_of = np.zeros((dim, pmax), dtype=np.int64)
+    sizes = np.ones((), dtype=np.int64)
+    for a, r in enumerate(ranges):
+        edges = np.concatenate([[0], np.cumsum(r)])
+        jj = np.arange(decomp.grid.axes[a].n)
+        owner = np.searchsorted(edges, jj, side="right") - 1
+        rank_of[a, : jj.size], pos_of[a, : jj.size] = owner, jj - edges[owner]
+        width_of[a, : r.size] = r
+        sizes = sizes * decomp.expand(r, a)
+    rank_start = np.concatenate([[0], np.cumsum(sizes.reshape(-1))]).astype(np.int64)
+    nproc = np.array([r.size for r in ranges], dtype=np.int64)
+    return (ok, esc, fac, frac, tgt), (rank_of, pos_of, width_of, nproc, rank_start)
+
+
+def _add_entries(system, decomp, offs, weights, count, group, scale, reach):
+    """Every row's couplings (:func:`_row_pairs`) into ``system``: geometry factor and
+    boundary rules, the diagonal, the unit offsets into dense slots, the longer ones into
+    far slots (one numba pass, :func:`_fill_entries`)."""
+    dim, dof = decomp.grid.dim, decomp.dof
+    ncells = decomp.box.ncells
+    if system.far_blocks:
+        raise RuntimeError("the Selling scheme needs a system without far couplings")
+    axis, owners = _axis_tables(decomp, reach)
+    used = np.arange(offs.shape[1])[None, :] < count[:, None]
+    far_entry = used & (np.abs(offs).max(axis=2) > 1)
+    # unit offsets as base-3 keys; which of them occur
+    key = np.zeros(offs.shape[:2], dtype=np.int64)
+    for a in range(dim):
+        key = 3 * key + np.clip(offs[..., a], -1, 1) + 1
+    present = np.unique(key[used & ~far_entry])
+    unit_of_key = np.full(3**dim, -1, dtype=np.int64)
+    unit_of_key[present] = np.arange(present.size)
+    units = np.zeros((present.size, ncells, dof))
+    nfar = int(far_entry.sum(axis=1).max(initial=0))
+    far_blocks = np.full((nfar, ncells), -1, dtype=np.int64)
+    far_values = np.zeros((nfar, ncells, dof))
+    far_count = np.zeros(ncells, dtype=np.int64)
+    owned = np.array(decomp.box.shape, dtype=np.int64)
+    diag = system.diag.reshape(ncells, dof)
+    _fill_entries(
+        offs, weights, count, group.astype(np.int64), scale, owned, reach, *axis, *owners,
+        unit_of_key, diag, units, far_blocks, far_values, far_count,
+    )  # fmt: skip
+    for k, code in enumerate(present):
+        off = []
+        for _ in range(dim):
+            off.append(int(code % 3) - 1)
+            code //= 3
+        off = tuple(reversed(off))
+        values = units[k].reshape(system.shape)
+        if off in system.spatial:
+            system.spatial[off] += values
+        else:
+            system.spatial[off] = values
+    if nfar:
+        system.far_blocks.extend(list(far_blocks))
+        system.far_values.extend(list(far_values))
+        system._far_count += far_count
+        system.far_reach = max(system.far_reach, reach)
+
+
+@njit(cache=True)
+def _fill_entries(
+    offs, weights, count, group, scale, owned, reach, ok, esc, fac, frac, tgt,
+    rank_of, pos_of, width_of, nproc, rank_start,
+    unit_of_key, diag, units, far_blocks, far_values, far_count,
+):  # fmt: skip
+    nrows, _, dim = offs.shape
+    dof = diag.shape[1]
+    loc = np.zeros(dim, dtype=np.int64)
+    for c in range(nrows):
+        rem = c
+        for a in range(dim):
+            loc[a] = rem % owned[a]
+            rem //= owned[a]
+        for j in range(count[c]):
+            inside, open_ = True, True
+            factor, cross = 1.0, 1.0
+            far = False
+            key = 0
+            for a in range(dim):
+                o = offs[c, j, a]
+                col = o + reach
+                if not ok[a, loc[a], col]:
+                    inside = False
+                    if not esc[a, loc[a], col]:
+                        open_ = False
+                factor *= fac[a, loc[a], col]
+                cross = min(cross, frac[a, loc[a], col])
+                if o > 1 or o < -1:
+                    far = True
+                key = 3 * key + min(max(o, -1), 1) + 1
+            if not open_:
+                continue
+            wdiag = factor if inside else factor / cross
+            if inside and far:
+                block, rank, stride, cstride = 0, 0, 1, 1
+                for a in range(dim):
+                    jg = tgt[a, loc[a], offs[c, j, a] + reach]
+                    r = rank_of[a, jg]
+                    rank += r * stride
+                    stride *= nproc[a]
+                    block += pos_of[a, jg] * cstride
+                    cstride *= width_of[a, r]
+                s = far_count[c]
+                far_blocks[s, c] = rank_start[rank] + block
+                far_count[c] += 1
+            for p in range(dof):
+                t = weights[c, j, group[p]] * scale[p]
+                diag[c, p] += t * wdiag
+                if inside:
+                    if far:
+                        far_values[far_count[c] - 1, c, p] = -t * factor
+                    else:
+                        units[unit_of_key[key], c, p] -= t * factor
