@@ -340,6 +340,14 @@ def assemble_selling(system, decomp, tensor, frame, max_reach: int = MAX_REACH):
 
 
 @njit(cache=True)
+def _unravel(q, shape, out):
+    """Physical-axis coordinates of flat rank-local index ``q`` (first axis fastest)."""
+    for a in range(shape.size):
+        out[a] = q % shape[a]
+        q //= shape[a]
+
+
+@njit(cache=True)
 def _row_pairs(vecs, lams, padded, owned, pad, offs, weights, count):
     """Each owned row's two-point couplings: cell q of the padded box adds lam_e(q) / 2 to
     the pairs (q, q + e) and (q, q - e) of its own row and of the rows q +- e (the pair
@@ -352,10 +360,7 @@ def _row_pairs(vecs, lams, padded, owned, pad, offs, weights, count):
     y = np.zeros(dim, dtype=np.int64)
     e = np.zeros(dim, dtype=np.int64)
     for q in range(npad):
-        rem = q
-        for a in range(dim):
-            x[a] = rem % padded[a]
-            rem //= padded[a]
+        _unravel(q, padded, x)
         for g in range(ngroups):
             for k in range(nk):
                 lam = lams[q, g, k]
@@ -510,10 +515,7 @@ def _fill_entries(
     dof = diag.shape[1]
     loc = np.zeros(dim, dtype=np.int64)
     for c in range(nrows):
-        rem = c
-        for a in range(dim):
-            loc[a] = rem % owned[a]
-            rem //= owned[a]
+        _unravel(c, owned, loc)
         for j in range(count[c]):
             inside, open_ = True, True
             factor, cross = 1.0, 1.0
