@@ -143,19 +143,37 @@ class Decomposition:
         ]
         return np.broadcast_to(self.global_blocks(index), self.box.c_shape)
 
+    def ownership_tables(self):
+        """The DMDA's global numbering as tables (no communication): PETSc numbers the cells
+        rank by rank (ranks in the process grid, first axis fastest), each rank's box in
+        natural order inside.  Per physical axis a (rows padded to the longest axis / the
+        most ranks): ``rank_of[a, j]`` the process-grid coordinate owning global index j,
+        ``pos_of[a, j]`` j's position in that rank's box, ``width_of[a, r]`` the box width
+        of coordinate r; ``nproc`` ranks per axis; ``rank_start`` the first global cell of
+        each rank.  Used by :meth:`global_blocks` and by compiled kernels."""
+        ranges = [np.asarray(r, dtype=np.int64) for r in self.da.getOwnershipRanges()]
+        dim = self.grid.dim
+        nmax = max(ax.n for ax in self.grid.axes)
+        rank_of = np.zeros((dim, nmax), dtype=np.int64)
+        pos_of = np.zeros((dim, nmax), dtype=np.int64)
+        width_of = np.zeros((dim, max(r.size for r in ranges)), dtype=np.int64)
+        sizes = np.ones((), dtype=np.int64)  # cells of each rank, rank-local layout
+        for a, r in enumerate(ranges):
+            edges = np.concatenate([[0], np.cumsum(r)])
+            j = np.arange(self.grid.axes[a].n)
+            owner = np.searchsorted(edges, j, side="right") - 1
+            rank_of[a, : j.size], pos_of[a, : j.size] = owner, j - edges[owner]
+            width_of[a, : r.size] = r
+            sizes = sizes * self.expand(r, a)
+        rank_start = np.concatenate([[0], np.cumsum(sizes.reshape(-1))]).astype(np.int64)
+        nproc = np.array([r.size for r in ranges], dtype=np.int64)
+        return rank_of, pos_of, width_of, nproc, rank_start
+
     def global_blocks(self, index: list[np.ndarray]) -> np.ndarray:
         """PETSc global cell index of the cells at global integer coordinates ``index`` (one
-        array per physical axis, broadcastable), -1 outside the domain.  PETSc's order numbers
-        the cells rank by rank (ranks in the DMDA's process grid, first axis fastest), each
-        rank's box in natural order inside; computed from the ownership ranges (no
-        communication)."""
-        ranges = [np.asarray(r, dtype=np.int64) for r in self.da.getOwnershipRanges()]
-        edges = [np.concatenate([[0], np.cumsum(r)]) for r in ranges]
-        # cells of each rank of the process grid (rank-local layout), then their offsets
-        sizes = np.ones((), dtype=np.int64)
-        for a, r in enumerate(ranges):
-            sizes = sizes * self.expand(r, a)
-        rank_start = np.concatenate([[0], np.cumsum(sizes.reshape(-1))])
+        array per physical axis, broadcastable), -1 outside the domain
+        (:meth:`ownership_tables`)."""
+        rank_of, pos_of, width_of, nproc, rank_start = self.ownership_tables()
         rank_id = np.zeros((), dtype=np.int64)
         local = np.zeros((), dtype=np.int64)
         inside = np.ones((), dtype=bool)
@@ -163,13 +181,12 @@ class Decomposition:
         for a, ax in enumerate(self.grid.axes):
             j = np.asarray(index[a], dtype=np.int64)
             jc = np.clip(j, 0, ax.n - 1)
-            r = np.searchsorted(edges[a], jc, side="right") - 1  # owner's position along a
+            r = rank_of[a, jc]
             inside = inside & (j >= 0) & (j < ax.n)
             rank_id = rank_id + r * rank_stride
-            rank_stride *= ranges[a].size
-            # position inside the owner's box, whose widths depend on the owner along a
-            local = local + (jc - edges[a][r]) * cell_stride
-            cell_stride = cell_stride * ranges[a][r]
+            rank_stride *= int(nproc[a])
+            local = local + pos_of[a, jc] * cell_stride
+            cell_stride = cell_stride * width_of[a, r]
         return np.where(inside, rank_start[rank_id] + local, -1).astype(np.int64)
 
     # --- geometry of the owned box -------------------------------------------------------------

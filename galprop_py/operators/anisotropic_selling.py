@@ -43,7 +43,7 @@ decomposed: :mod:`.diffusion` adds it with centred cross terms.
 
 Costs: a row has an entry per vector (and sign) that its own or its neighbours'
 decomposition uses (13 in 3D for a uniform tensor, 7 in 2D).  Unit vectors go to the
-stencil's dense slots, longer ones to its per-cell far slots (``StencilSystem.add_far``:
+stencil's dense slots, longer ones to its per-cell far slots (``StencilSystem.set_far``:
 as many slots as the most far neighbours of one cell, however many distinct vectors the
 field needs across the grid); their columns come from the DMDA's global numbering, so
 vectors longer than one cell need no wider ghost layer.  :data:`MAX_REACH` bounds the
@@ -65,70 +65,40 @@ MAX_FLIPS = 20000
 
 
 @njit(cache=True)
-def _selling2(m, vecs, lams, tol):
-    """Selling decomposition of the 2x2 SPD ``m``: writes 3 vectors and weights; returns the
-    number of flips (-1 if :data:`MAX_FLIPS` did not suffice)."""
-    b = np.array([[1, 0], [0, 1], [-1, -1]], dtype=np.int64)
-    flips = 0
-    while True:
-        found = False
-        for i in range(3):
-            for j in range(i + 1, 3):
-                s = 0.0
-                for a in range(2):
-                    for c in range(2):
-                        s += b[i, a] * m[a, c] * b[j, c]
-                if s > tol:
-                    k = 3 - i - j
-                    for a in range(2):
-                        bi, bj = b[i, a], b[j, a]
-                        b[i, a] = -bi
-                        b[k, a] = bi - bj
-                    found = True
-                    break
-            if found:
-                break
-        if not found:
-            break
-        flips += 1
-        if flips > MAX_FLIPS:
-            return -1
-    n = 0
-    for i in range(3):
-        for j in range(i + 1, 3):
-            k = 3 - i - j
-            s = 0.0
-            for a in range(2):
-                for c in range(2):
-                    s += b[i, a] * m[a, c] * b[j, c]
-            vecs[n, 0] = -b[k, 1]
-            vecs[n, 1] = b[k, 0]
-            lams[n] = max(-s, 0.0)
-            n += 1
-    return flips
+def _form(b, m, i, j):
+    """b_i^T m b_j."""
+    s = 0.0
+    for a in range(m.shape[0]):
+        for c in range(m.shape[0]):
+            s += b[i, a] * m[a, c] * b[j, c]
+    return s
 
 
 @njit(cache=True)
-def _selling3(m, vecs, lams, tol):
-    """Selling decomposition of the 3x3 SPD ``m``: writes 6 vectors and weights; returns the
-    number of flips (-1 if :data:`MAX_FLIPS` did not suffice)."""
-    b = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [-1, -1, -1]], dtype=np.int64)
+def _selling(m, vecs, lams, tol):
+    """Selling decomposition of the d x d SPD ``m`` (d = 2, 3): writes d(d+1)/2 vectors and
+    weights; returns the number of flips (-1 if :data:`MAX_FLIPS` did not suffice).  A flip
+    of the pair (i, j) negates b_i and adds 2 b_i / (d - 1) to the other vectors, which
+    keeps the sum zero: (-b_i, b_j, b_i - b_j) in 2D, (-b_i, b_j, b_k + b_i, b_l + b_i) in
+    3D (module docstring)."""
+    d = m.shape[0]
+    b = np.zeros((d + 1, d), dtype=np.int64)
+    for a in range(d):
+        b[a, a] = 1
+        b[d, a] = -1
+    step = 2 // (d - 1)
     flips = 0
     while True:
         found = False
-        for i in range(4):
-            for j in range(i + 1, 4):
-                s = 0.0
-                for a in range(3):
-                    for c in range(3):
-                        s += b[i, a] * m[a, c] * b[j, c]
-                if s > tol:
-                    for a in range(3):
+        for i in range(d + 1):
+            for j in range(i + 1, d + 1):
+                if _form(b, m, i, j) > tol:
+                    for a in range(d):
                         bi = b[i, a]
                         b[i, a] = -bi
-                        for k in range(4):
+                        for k in range(d + 1):
                             if k != i and k != j:
-                                b[k, a] += bi
+                                b[k, a] += step * bi
                     found = True
                     break
             if found:
@@ -138,24 +108,25 @@ def _selling3(m, vecs, lams, tol):
         flips += 1
         if flips > MAX_FLIPS:
             return -1
+    # e_ij: orthogonal to the vectors other than b_i, b_j (b_k^perp in 2D, b_k x b_l in 3D)
     n = 0
-    for i in range(4):
-        for j in range(i + 1, 4):
+    for i in range(d + 1):
+        for j in range(i + 1, d + 1):
             k, ll = -1, -1
-            for q in range(4):
+            for q in range(d + 1):
                 if q != i and q != j:
                     if k < 0:
                         k = q
                     else:
                         ll = q
-            s = 0.0
-            for a in range(3):
-                for c in range(3):
-                    s += b[i, a] * m[a, c] * b[j, c]
-            vecs[n, 0] = b[k, 1] * b[ll, 2] - b[k, 2] * b[ll, 1]
-            vecs[n, 1] = b[k, 2] * b[ll, 0] - b[k, 0] * b[ll, 2]
-            vecs[n, 2] = b[k, 0] * b[ll, 1] - b[k, 1] * b[ll, 0]
-            lams[n] = max(-s, 0.0)
+            if d == 2:
+                vecs[n, 0] = -b[k, 1]
+                vecs[n, 1] = b[k, 0]
+            else:
+                vecs[n, 0] = b[k, 1] * b[ll, 2] - b[k, 2] * b[ll, 1]
+                vecs[n, 1] = b[k, 2] * b[ll, 0] - b[k, 0] * b[ll, 2]
+                vecs[n, 2] = b[k, 0] * b[ll, 1] - b[k, 1] * b[ll, 0]
+            lams[n] = max(-_form(b, m, i, j), 0.0)
             n += 1
     return flips
 
@@ -172,11 +143,7 @@ def _decompose_all(mats, vecs, lams, rel_tol):
         for a in range(d):
             tr += m[a, a]
         tol = rel_tol * tr
-        if d == 2:
-            f = _selling2(m, vecs[p], lams[p], tol)
-        else:
-            f = _selling3(m, vecs[p], lams[p], tol)
-        if f < 0:
+        if _selling(m, vecs[p], lams[p], tol) < 0:
             failed += 1
         for k in range(vecs.shape[1]):
             for a in range(d):
@@ -207,7 +174,7 @@ def decompose(mats: np.ndarray, rel_tol: float = 1e-13) -> tuple[np.ndarray, np.
 
 
 # --- assembly ------------------------------------------------------------------------------------
-def _ratio_groups(tensor, n_p: int, where: str):
+def _ratio_groups(tensor, n_p: int):
     """Momentum points with the same kappa_perp / kappa_par share one decomposition:
     (representative index per group, group of each momentum)."""
     kpar = np.broadcast_to(np.asarray(tensor.kappa_par, float), (n_p,))
@@ -215,7 +182,7 @@ def _ratio_groups(tensor, n_p: int, where: str):
     kperp = np.zeros(n_p) if kperp is None else np.broadcast_to(np.asarray(kperp, float), (n_p,))
     if np.any(kpar <= 0) or np.any(kperp <= 0):
         raise ValueError(
-            f"diffusion.scheme = 'selling'{where}: needs kappa_par > 0 and kappa_perp > 0 at "
+            f"diffusion.scheme = 'selling': needs kappa_par > 0 and kappa_perp > 0 at "
             f"every momentum (got kappa_perp/kappa_par down to {np.min(kperp / kpar):.3g}); "
             "use 'limited' or 'centred' for kappa_perp = 0"
         )
@@ -282,7 +249,7 @@ def assemble_selling(system, decomp, tensor, frame, max_reach: int = MAX_REACH):
     assembles): the reach is the same on all ranks."""
     dim = decomp.grid.dim
     comm = decomp.comm.tompi4py()
-    reps, group, kpar = _ratio_groups(tensor, decomp.dof, "")
+    reps, group, kpar = _ratio_groups(tensor, decomp.dof)
     # pass 1: the owned cells give the reach
     coords, widths, _ = _box_coordinates(decomp, 0)
     m = _index_tensor(tensor, coords, frame, dim, widths, reps)
@@ -318,24 +285,14 @@ def assemble_selling(system, decomp, tensor, frame, max_reach: int = MAX_REACH):
     out = SellingStencil()
     out.reach, out.groups = reach, ngroups
     # the distinct vectors (diagnostics), as integer keys in base 2 reach + 1
-    base = 2 * reach + 1
-    key = np.zeros(offs.shape[:2], dtype=np.int64)
-    for a in range(dim):
-        key = base * key + offs[..., a] + reach
-    key = np.unique(key[np.arange(cap)[None, :] < count[:, None]])
+    used = np.arange(cap)[None, :] < count[:, None]
+    key = np.unique(_offset_keys(offs, reach)[used])
     key = np.unique(np.concatenate(comm.allgather(key)))
-    vectors = []
-    for k in key:
-        digits = []
-        for _ in range(dim):
-            digits.append(int(k % base) - reach)
-            k //= base
-        v = tuple(reversed(digits))
-        if v > (0,) * dim:
-            vectors.append(v)
+    vectors = [_offset_of_key(k, reach, dim) for k in key]
+    vectors = [v for v in vectors if v > (0,) * dim]
     out.vectors = vectors
     scale = kpar / kpar[reps][group]  # lambda(p) = lambda(rep) kappa_par(p) / kappa_par(rep)
-    _add_entries(system, decomp, offs, weights, count, group, scale, reach)
+    _add_entries(system, decomp, offs, weights, count, used, group, scale, reach)
     return out
 
 
@@ -404,12 +361,29 @@ def _row_pairs(vecs, lams, padded, owned, pad, offs, weights, count):
     return True
 
 
+def _offset_keys(offs: np.ndarray, reach: int) -> np.ndarray:
+    """Offsets (..., d) with components in [-reach, reach] as integers in base 2 reach + 1
+    (first axis most significant)."""
+    key = np.zeros(offs.shape[:-1], dtype=np.int64)
+    for a in range(offs.shape[-1]):
+        key = (2 * reach + 1) * key + offs[..., a] + reach
+    return key
+
+
+def _offset_of_key(key: int, reach: int, dim: int) -> tuple[int, ...]:
+    """The offset of :func:`_offset_keys`' ``key``."""
+    digits = []
+    for _ in range(dim):
+        digits.append(int(key % (2 * reach + 1)) - reach)
+        key //= 2 * reach + 1
+    return tuple(reversed(digits))
+
+
 def _axis_tables(decomp, reach: int):
     """Per axis a, owned index l and offset o in [-reach, reach] (column o + reach): whether
     the neighbour is inside the domain, beyond a free-escape face, its geometry factor
     g(mid) hbar / w(i), the fraction of the pair's segment inside the domain and its global
-    index; padded to the longest owned axis.  Plus the ownership tables of the global
-    numbering (:meth:`Decomposition.global_blocks`)."""
+    index; padded to the longest owned axis."""
     dim = decomp.grid.dim
     width = 2 * reach + 1
     lmax = max(decomp.box.shape)
@@ -439,40 +413,20 @@ def _axis_tables(decomp, reach: int):
         fac[a, :n] = g * hbar / ax.widths[i]
         frac[a, :n] = np.where(inside, 1.0, (face - ax.centers[i]) / step)
         tgt[a, :n] = jc
-    ranges = [np.asarray(r, dtype=np.int64) for r in decomp.da.getOwnershipRanges()]
-    nmax = max(ax.n for ax in decomp.grid.axes)
-    pmax = max(r.size for r in ranges)
-    rank_of = np.zeros((dim, nmax), dtype=np.int64)
-    pos_of = np.zeros((dim, nmax), dtype=np.int64)
-    width_of = np.zeros((dim, pmax), dtype=np.int64)
-    sizes = np.ones((), dtype=np.int64)
-    for a, r in enumerate(ranges):
-        edges = np.concatenate([[0], np.cumsum(r)])
-        jj = np.arange(decomp.grid.axes[a].n)
-        owner = np.searchsorted(edges, jj, side="right") - 1
-        rank_of[a, : jj.size], pos_of[a, : jj.size] = owner, jj - edges[owner]
-        width_of[a, : r.size] = r
-        sizes = sizes * decomp.expand(r, a)
-    rank_start = np.concatenate([[0], np.cumsum(sizes.reshape(-1))]).astype(np.int64)
-    nproc = np.array([r.size for r in ranges], dtype=np.int64)
-    return (ok, esc, fac, frac, tgt), (rank_of, pos_of, width_of, nproc, rank_start)
+    return ok, esc, fac, frac, tgt
 
 
-def _add_entries(system, decomp, offs, weights, count, group, scale, reach):
-    """Every row's couplings (:func:`_row_pairs`) into ``system``: geometry factor and
+def _add_entries(system, decomp, offs, weights, count, used, group, scale, reach):
+    """Every row's couplings (:func:`_row_pairs`; ``used`` marks each row's first ``count``
+    entries) into ``system``: geometry factor and
     boundary rules, the diagonal, the unit offsets into dense slots, the longer ones into
     far slots (one numba pass, :func:`_fill_entries`)."""
     dim, dof = decomp.grid.dim, decomp.dof
     ncells = decomp.box.ncells
-    if system.far_blocks:
-        raise RuntimeError("the Selling scheme needs a system without far couplings")
-    axis, owners = _axis_tables(decomp, reach)
-    used = np.arange(offs.shape[1])[None, :] < count[:, None]
+    axis, owners = _axis_tables(decomp, reach), decomp.ownership_tables()
     far_entry = used & (np.abs(offs).max(axis=2) > 1)
-    # unit offsets as base-3 keys; which of them occur
-    key = np.zeros(offs.shape[:2], dtype=np.int64)
-    for a in range(dim):
-        key = 3 * key + np.clip(offs[..., a], -1, 1) + 1
+    # unit offsets as base-3 keys (as the kernel computes them); which of them occur
+    key = _offset_keys(np.clip(offs, -1, 1), 1)
     present = np.unique(key[used & ~far_entry])
     unit_of_key = np.full(3**dim, -1, dtype=np.int64)
     unit_of_key[present] = np.arange(present.size)
@@ -488,21 +442,13 @@ def _add_entries(system, decomp, offs, weights, count, group, scale, reach):
         unit_of_key, diag, units, far_blocks, far_values, far_count,
     )  # fmt: skip
     for k, code in enumerate(present):
-        off = []
-        for _ in range(dim):
-            off.append(int(code % 3) - 1)
-            code //= 3
-        off = tuple(reversed(off))
+        off = _offset_of_key(code, 1, dim)
         values = units[k].reshape(system.shape)
         if off in system.spatial:
             system.spatial[off] += values
         else:
             system.spatial[off] = values
-    if nfar:
-        system.far_blocks.extend(list(far_blocks))
-        system.far_values.extend(list(far_values))
-        system._far_count += far_count
-        system.far_reach = max(system.far_reach, reach)
+    system.set_far(far_blocks, far_values, reach)
 
 
 @njit(cache=True)

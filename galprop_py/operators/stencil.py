@@ -40,12 +40,11 @@ class StencilSystem:
         # coefficients on psi[k + d] of the cell at a spatial offset (offset, d)
         self.coupled: dict[tuple[tuple[int, ...], int], np.ndarray] = {}
         # far couplings (offsets beyond the 3^d box, different per cell: the Selling scheme's
-        # lattice vectors): slot j holds each cell's j-th far neighbour (global cell index,
-        # -1 for none) and its coefficients, so rows carry only their own far entries
+        # lattice vectors; :meth:`set_far`): slot j holds each cell's j-th far neighbour
+        # (global cell index, -1 for none) and its coefficients, so rows carry only their own
+        # far entries
         self.far_blocks: list[np.ndarray] = []
         self.far_values: list[np.ndarray] = []
-        self._far_count = np.zeros(decomp.box.ncells, dtype=np.int64)
-        self._far_offsets: set[tuple[int, ...]] = set()  # those of add_far
         self.far_reach = 0  # largest offset component of a far entry
 
     @property
@@ -83,38 +82,15 @@ class StencilSystem:
                 self.coupled[key] = np.zeros(self.shape)
             self.coupled[key] += coeff
 
-    def add_far(self, offset: tuple[int, ...], cells: np.ndarray, coeff: np.ndarray) -> None:
-        """Add ``coeff`` (len(cells), dof) to the neighbours at ``offset`` of the owned cells
-        ``cells`` (flat rank-local indices; neighbours outside the domain are dropped).  Each
-        offset may be added once per system (a row holds each column once)."""
-        offset = tuple(int(o) for o in offset)
-        if offset in self._far_offsets:
-            raise ValueError(f"far stencil offset {offset} added twice")
-        self._far_offsets.add(offset)
-        cells = np.asarray(cells, dtype=np.int64)
-        blocks = self.decomp.neighbour_blocks(offset)
-        reach = max(abs(o) for o in offset)
-        self.add_far_entries(cells, np.asarray(blocks).reshape(-1)[cells], coeff, reach)
-
-    def add_far_entries(self, cells, blocks, coeff, reach: int) -> None:
-        """Append one far entry per cell of ``cells`` (distinct cells; each cell's entries
-        must couple distinct columns): neighbour ``blocks`` (global cell index, -1: dropped)
-        with coefficients ``coeff`` (len(cells), dof); ``reach``: the largest offset
-        component they use (for :meth:`apply_local`'s check)."""
-        dec = self.decomp
-        self.far_reach = max(self.far_reach, int(reach))
-        keep = np.asarray(blocks) >= 0
-        cells, blocks = np.asarray(cells, dtype=np.int64)[keep], np.asarray(blocks)[keep]
-        coeff = np.asarray(coeff)[keep]
-        slot = self._far_count[cells]
-        for j in np.unique(slot):
-            if j >= len(self.far_blocks):
-                self.far_blocks.append(np.full(dec.box.ncells, -1, dtype=np.int64))
-                self.far_values.append(np.zeros((dec.box.ncells, dec.dof)))
-            here = slot == j
-            self.far_blocks[j][cells[here]] = blocks[here]
-            self.far_values[j][cells[here]] = coeff[here]
-        self._far_count[cells] += 1
+    def set_far(self, blocks: np.ndarray, values: np.ndarray, reach: int) -> None:
+        """Set the far couplings: ``blocks`` (slots, cells) global cell index of each owned
+        cell's neighbour in that slot (-1: none; a cell's slots couple distinct columns, none
+        of them in the 3^d box), ``values`` (slots, cells, dof) their coefficients, ``reach``
+        the largest offset component they use (for :meth:`apply_local`'s check)."""
+        if self.far_blocks:
+            raise RuntimeError("this stencil system has far couplings already")
+        self.far_blocks, self.far_values = list(blocks), list(values)
+        self.far_reach = int(reach) if len(blocks) else 0
 
     def scaled_plus_diagonal(self, scale: float, shift: float) -> StencilSystem:
         """The system ``shift * I + scale * A`` (for implicit time steps)."""
@@ -125,8 +101,6 @@ class StencilSystem:
         new.coupled = {k: scale * v for k, v in self.coupled.items()}
         new.far_blocks = list(self.far_blocks)
         new.far_values = [scale * v for v in self.far_values]
-        new._far_count = self._far_count.copy()
-        new._far_offsets = set(self._far_offsets)
         new.far_reach = self.far_reach
         return new
 
