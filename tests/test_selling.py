@@ -348,3 +348,64 @@ def test_far_neighbours_match_the_ghost_layer(geometry):
     expected = np.where(inside.reshape(-1), expected, -1).reshape(natural.shape)
     got = dec.to_physical(blocks)
     assert comm.allreduce(int(np.sum(got != expected)), op=MPI.SUM) == 0
+
+
+def _oblique_run_config(**diffusion):
+    from util import small_3d_data
+
+    from galprop_py.config import config_from_dict
+
+    base = {"model": "anisotropic", "field_direction": [0.3, 0.5, 0.81], "delta": 0.0,
+            "eta": 0.0, "kperp_over_kpar": 0.05}  # fmt: skip
+    return config_from_dict(small_3d_data(diffusion={**base, **diffusion}))
+
+
+@pytest.mark.parallel
+def test_config_scheme_reaches_the_run():
+    """``diffusion.scheme`` from the config: the default is selling (its diagnostics in the
+    result: lattice vectors beyond the 3^3 box, nothing added), psi >= 0; "monotone" on the
+    same model adds cross-field diffusion (reported) and gives another psi."""
+    from galprop_py.run import run
+
+    psi, diags = {}, {}
+    for scheme in (None, "monotone"):
+        extra = {} if scheme is None else {"scheme": scheme}
+        res = run(_oblique_run_config(**extra), progress=False, write_output=False)
+        psi[scheme] = np.asarray(res.states["H1"])
+        diags[scheme] = res.timings["H1"].diffusion
+    assert diags[None]["scheme"] == "selling"
+    assert diags[None]["max_reach_cells"] > 1 and diags[None]["max_added_fraction"] == 0.0
+    assert diags["monotone"]["max_cross_field_fraction"] > 0.1
+    comm = MPI.COMM_WORLD
+    hi = comm.allreduce(float(psi[None].max()), op=MPI.MAX)
+    assert comm.allreduce(float(psi[None].min()), op=MPI.MIN) >= -1e-12 * hi
+    change = comm.allreduce(float(np.abs(psi[None] - psi["monotone"]).max()), op=MPI.MAX)
+    assert change > 0.01 * hi, (change, hi)
+
+
+def test_reach_error_stops_a_run_with_one_line(tmp_path_shared, capsys):
+    """A run whose tensor needs longer vectors than MAX_REACH stops through the command line
+    with exit status 2 and one line on rank 0 (the reach is agreed over the ranks first, so
+    every rank stops at the same place), and writes no result."""
+    from util import cli_error_problems, small_3d_data
+
+    from galprop_py.cli import main
+    from galprop_py.fit.output import toml_text
+
+    data = small_3d_data(
+        diffusion={"model": "anisotropic", "field_direction": [0.3, 0.5, 0.81],
+                   "kperp_over_kpar": 1e-6},
+        run={"output_dir": str(tmp_path_shared / "out")},
+    )  # fmt: skip
+    path = tmp_path_shared / "cfg.toml"
+    if MPI.COMM_WORLD.rank == 0:
+        path.write_text(toml_text(data))
+    MPI.COMM_WORLD.barrier()
+    capsys.readouterr()
+    code = main(["run", str(path), "--no-progress"])
+    err = capsys.readouterr().err
+    problems = cli_error_problems(err, ["diffusion.scheme = 'selling'", "allowed up to 24"])
+    problems += [] if code == 2 else [f"exit status {code}"]
+    problems = sum(MPI.COMM_WORLD.allgather(problems), [])
+    assert not problems, problems
+    assert not (tmp_path_shared / "out" / "result.h5").exists()
