@@ -480,11 +480,25 @@ def _report(error: BaseException | None) -> int:
 
 
 def main(argv=None) -> int:
+    from . import stop_signal
+
+    stop_signal.hold()  # until a run can act on SIGTERM/SIGUSR1 (see stop_signal)
+    try:
+        return _main(argv)
+    finally:
+        stop_signal.release()
+
+
+def _main(argv) -> int:
+    from . import stop_signal
+
     argv = list(sys.argv[1:] if argv is None else argv)
     ours, petsc_args = _split_petsc(argv)
     req = parse(ours)
     if isinstance(req, int):
         return req
+    if req.command != "run":  # only a time-dependent run stops on a signal by itself
+        stop_signal.release()
 
     import petsc4py
 

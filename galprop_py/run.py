@@ -21,7 +21,7 @@ import numpy as np
 from mpi4py import MPI
 from petsc4py import PETSc
 
-from . import __version__, checks, units
+from . import __version__, checks, stop_signal, units
 from .config import Config
 from .decomposition import Decomposition
 from .diagnostics import value_at_point
@@ -162,12 +162,14 @@ class _StopFlag:
     """Set by SIGTERM/SIGUSR1 (SLURM --signal); every rank takes rank 0's decision."""
 
     def __init__(self):
-        self.flag = False
-        for sig in (signal.SIGTERM, signal.SIGUSR1):
+        # a signal that came before this run could act on it (stop_signal.hold) counts
+        self.flag = stop_signal.pending()
+        for sig in stop_signal.STOP_SIGNALS:
             try:
                 signal.signal(sig, self._handler)
             except (ValueError, OSError):
                 pass
+        stop_signal.taken()
 
     def _handler(self, signum, frame):
         self.flag = True
@@ -231,7 +233,11 @@ def solve_steady_network(cfg: Config, model, decomp, comm, timings=None, after_c
 
 def _run(cfg, comm, restart, progress, write_output) -> RunResult:
     mpi = comm.tompi4py()
-    stop = _StopFlag() if cfg.run.mode == "transient" else None  # before anything slow
+    if cfg.run.mode == "transient":
+        stop = _StopFlag()  # before anything slow
+    else:
+        stop = None
+        stop_signal.release()  # a steady run ends on SIGTERM as Python's default has it
     prepare_solve(cfg, mpi)
     grid = build_spatial_grid(cfg)
     mgrid = build_momentum_grid(cfg)

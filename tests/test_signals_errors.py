@@ -60,6 +60,74 @@ def test_sigusr1_writes_checkpoint_and_restart_finishes(tmp_path):
         assert float(f.attrs["t_myr"]) == pytest.approx(t_stop + 0.05)
 
 
+def _wait_until_held(proc, sig, timeout=30.0) -> None:
+    """Until ``proc`` catches ``sig`` (its SigCgt mask in /proc): stop_signal.hold has run."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        try:
+            with open(f"/proc/{proc.pid}/status") as f:
+                mask = next(int(line.split()[1], 16) for line in f if line.startswith("SigCgt"))
+        except (OSError, StopIteration):
+            mask = 0
+        if mask >> (int(sig) - 1) & 1:
+            return
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.005)
+    raise AssertionError(f"{sig!r} never caught by the starting process")
+
+
+@pytest.mark.serial
+@pytest.mark.skipif(MPI.COMM_WORLD.size > 1, reason="spawns its own process")
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self"), reason="needs /proc")
+def test_signal_during_start_up_stops_a_transient_run_with_its_checkpoint(tmp_path):
+    """SIGUSR1 that comes while the program still imports numpy/PETSc/numba (seconds before
+    the run installs its handler; the CI failure of SLURM's own --signal) is kept: the run
+    stops at its first step with a checkpoint and exits 0, instead of dying with 138."""
+    cfg = tmp_path / "slow.toml"
+    cfg.write_text(
+        '[run]\nmode = "transient"\noutput_dir = "out"\n'
+        '[grid]\ngeometry = "slab1d"\nn_z = 41\n'
+        "[momentum]\nn = 8\n"
+        '[[species]]\nname = "H1"\n'
+        "[time]\ndt_myr = 0.01\nt_end_myr = 1000.0\n"
+        "[output]\nplot = false\n"
+    )
+    cmd = [*GALPROP_CLI, "run", str(cfg), "--no-progress"]
+    proc = subprocess.Popen(
+        cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    _wait_until_held(proc, signal.SIGUSR1)
+    with open(f"/proc/{proc.pid}/maps") as f:
+        assert "petsc" not in f.read(), "caught only once PETSc was loaded: not during start-up"
+    proc.send_signal(signal.SIGUSR1)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out
+    assert "checkpoint written" in out, out
+    import h5py
+
+    with h5py.File(tmp_path / "out" / "checkpoint.h5") as f:
+        assert 0.0 < float(f["/clock"].attrs["t_myr"]) <= 0.01 + 1e-12  # its first step
+
+
+@pytest.mark.serial
+@pytest.mark.skipif(MPI.COMM_WORLD.size > 1, reason="spawns its own process")
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self"), reason="needs /proc")
+def test_signal_during_start_up_still_ends_a_steady_run(tmp_path):
+    """A steady run has no checkpoint to write: SIGTERM during its start-up ends it as
+    Python's default does (status -15), after the program held it through the imports."""
+    cmd = [*GALPROP_CLI, "run", "grid.n_r=11", "grid.n_z=11", "--no-progress"]
+    proc = subprocess.Popen(
+        cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    _wait_until_held(proc, signal.SIGTERM)
+    with open(f"/proc/{proc.pid}/maps") as f:
+        assert "petsc" not in f.read(), "caught only once PETSc was loaded: not during start-up"
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGTERM, out
+    assert not (tmp_path / "output").exists() or not any((tmp_path / "output").rglob("*.h5"))
+
+
 def test_solver_failure_names_the_species():
     """A steady solve that cannot converge (one iteration allowed) stops with one line that
     names the species and the option to change."""
