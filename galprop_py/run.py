@@ -61,6 +61,8 @@ class RunResult:
     solve_info: dict = field(default_factory=dict)
     sun_spectra: dict = field(default_factory=dict)
     normalisation: float = 1.0
+    #: steady: {species: {normalisation group: its part of the LIS at the Sun}}
+    sun_groups: dict = field(default_factory=dict)
     elements: dict = field(default_factory=dict)
     ratios: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)  # steady: StageTimes per species
@@ -207,11 +209,14 @@ def prepare_solve(cfg: Config, mpi) -> None:
     checks.check_size(cfg, len(species_blocks(cfg)), mpi)
 
 
-def solve_steady_network(cfg: Config, model, decomp, comm, timings=None, after_component=None):
+def solve_steady_network(
+    cfg: Config, model, decomp, comm, timings=None, after_component=None, known=None
+):
     """The steady network solve of a run (:func:`galprop_py.solvers.network.solve_network`
     with the run's operators per species): ``(responses, solve_info)``.  Runs, the fit's
     build-once cache and its sensitivity solves all go through here, so they solve the same
-    systems; ``after_component`` is solve_network's hook (the fit's sensitivities).
+    systems; ``after_component`` is solve_network's hook (the fit's sensitivities), ``known``
+    its species that are not solved again (the fit's build cache).
 
     The stencil arrays are dropped once a species' matrix exists (only its diagonal is
     kept), except for the limited scheme, whose Picard steps refill from them."""
@@ -228,6 +233,7 @@ def solve_steady_network(cfg: Config, model, decomp, comm, timings=None, after_c
         comm,
         timings=timings,
         after_component=after_component,
+        known=known,
     )
 
 
@@ -258,7 +264,7 @@ def _run(cfg, comm, restart, progress, write_output) -> RunResult:
         responses, result.solve_info = solve_steady_network(
             cfg, model, decomp, comm, timings=result.timings
         )
-        result.states, result.sun_spectra, result.normalisation = normalise(
+        result.states, result.sun_spectra, result.normalisation, result.sun_groups = normalise(
             cfg, model, decomp, responses
         )
     else:

@@ -92,10 +92,9 @@ def _network(phi, electrons=False) -> dict:
     ]
     data["solver"] = {"petsc": {}}
     if electrons:
+        # primary electrons with their own normalisation, and the secondaries that the
+        # nuclei make under the global one: a species made by two groups
         data["species"].append({"name": "electron", "normalize_to": [10.0, 0.1]})
-        # primary electrons only: secondaries would come with the protons' normalisation,
-        # which the re-modulation cannot split (refused, see the next tests)
-        data["cross_sections"] = {"secondary_leptons": False}
         data["solver"] = {"petsc": {"steady_ksp_type": "bcgs", "steady_pc_type": "bjacobi"}}
     data["modulation"] = {"phi_gv": phi}
     return data
@@ -105,9 +104,12 @@ def _network(phi, electrons=False) -> dict:
 def test_remodulation_equals_a_full_run(electrons):
     """The spectra of a run at phi = 0.4 re-modulated to 0.8 (normalisations redone on the
     flux modulated with 0.8) equal a full run at phi = 0.8: every species, element and
-    ratio (B/C), LIS and TOA, on both axes, to 1e-10."""
+    ratio (B/C), LIS and TOA, on both axes, to 1e-10 (with electrons: primaries under their
+    own normalize_to plus the nuclei's secondaries, two groups solved for together)."""
     first = run(config_from_dict(_network(0.4, electrons)), progress=False, write_output=False)
     other = run(config_from_dict(_network(0.8, electrons)), progress=False, write_output=False)
+    if electrons:
+        assert set(first.sun_groups["electron"]) == {"electron", "[normalization]"}
     local = LocalSpectra.from_result(first)
     curves = local.curves(0.8, 0.8)
     ref = {**other.sun_spectra, **other.elements}
@@ -118,20 +120,33 @@ def test_remodulation_equals_a_full_run(electrons):
             np.testing.assert_allclose(curves[name][key], spectrum[key], rtol=1e-10, err_msg=name)
 
 
-def test_mixed_normalisation_groups_are_refused():
-    """B10 made by C12 (own normalize_to) and by O16 (global normalisation) has no single
-    normalisation factor: re-modulating it is refused with one line."""
-    data = _network(0.5)
-    data["species"] = [
-        {"name": "O16", "abundance": 3e-3},
-        {"name": "C12", "abundance": 3e-3, "normalize_to": [10.0, 1.0]},
-        {"name": "B10", "abundance": 0.0},
-        data["species"][-1],
-    ]
-    res = run(config_from_dict(data), progress=False, write_output=False)
-    with pytest.raises(ValueError, match="is made by several normalisation groups") as e:
-        LocalSpectra.from_result(res)
-    assert "\n" not in str(e.value)
+@pytest.mark.parametrize("phi", [0.3, 0.8])
+def test_mixed_normalisation_groups_remodulate_like_a_full_run(phi):
+    """B10 made by C12 (own normalize_to) and by O16 (global normalisation) has a part from
+    each group: a run at phi = 0.5 re-modulated to phi (both factors solved again, together)
+    equals a full run at phi, every species, element and ratio, to 1e-10."""
+
+    def network(phi_gv):
+        data = _network(phi_gv)
+        data["species"] = [
+            {"name": "O16", "abundance": 3e-3},
+            {"name": "C12", "abundance": 3e-3, "normalize_to": [10.0, 1.0]},
+            {"name": "B10", "abundance": 0.0},
+            data["species"][-1],
+        ]
+        return data
+
+    first = run(config_from_dict(network(0.5)), progress=False, write_output=False)
+    other = run(config_from_dict(network(phi)), progress=False, write_output=False)
+    assert set(first.sun_groups["B10"]) == {"C12", "[normalization]"}
+    local = LocalSpectra.from_result(first)
+    curves = local.curves(phi, phi)
+    ref = {**other.sun_spectra, **other.elements}
+    ref.update({k.replace("_", "/"): v for k, v in other.ratios.items()})
+    assert "B/C" in ref
+    for name, spectrum in ref.items():
+        for key in ("lis", "toa", "lis_r", "toa_r"):
+            np.testing.assert_allclose(curves[name][key], spectrum[key], rtol=1e-10, err_msg=name)
 
 
 def _fit_with(**changes) -> dict:

@@ -28,6 +28,15 @@ collection at the end looks only at what the solve made) and unfreezes them afte
 (both O(1) list splices; nothing is left frozen, cyclic garbage from before is collected by
 the next collection).
 
+Species that did not change are not solved again.  The cache keeps the responses of its
+last steady solve.  When the next config differs from it only in the sources of some
+species (``[[species]]`` ``abundance`` / ``injection``, and ``normalize_to`` values, which
+act after the solve) and in blocks that act after the solve (:data:`POST_SOLVE_BLOCKS`),
+only those species and everything they feed through the network are solved; the others
+take the kept responses (:func:`galprop_py.solvers.network.solve_network`'s ``known``).
+A fit of the electrons' injection in the default model solves the electrons (and nothing
+made from them) instead of 22 species; the responses kept cost one copy of the densities.
+
 Only steady runs are solved here; a transient config goes to :func:`galprop_py.run.run`
 unchanged (still inside the freeze).  Nothing is written (``write_output = False``), which is
 how fits and scans run.
@@ -65,6 +74,47 @@ VARIABLE_BLOCKS = (
 )
 #: keys of a ``[[species]]`` entry that only its source and normalisation read
 VARIABLE_SPECIES_KEYS = ("abundance", "injection", "normalize_to")
+#: blocks that act only after the steady solve (normalisation, modulation, emission, what is
+#: written): a change there keeps every species' response
+POST_SOLVE_BLOCKS = ("normalization", "modulation", "output", "fit", "emission")
+
+
+def _solve_dump(cfg: Config) -> dict:
+    """What the steady responses depend on: the config without :data:`POST_SOLVE_BLOCKS`,
+    the run block's mode only, and of ``normalize_to`` only whether it is set (it makes a
+    species its own normalisation group)."""
+    data = copy.deepcopy(cfg.dump())
+    for block in POST_SOLVE_BLOCKS:
+        data.pop(block, None)
+    data["run"] = {"mode": data.get("run", {}).get("mode")}
+    for sp in data.get("species", []):
+        sp["normalize_to"] = sp.get("normalize_to") is not None
+    return data
+
+
+def changed_sources(old: dict, new: dict) -> set[str] | None:
+    """The species whose ``[[species]]`` entries differ between two :func:`_solve_dump`
+    dumps, if nothing else differs; None otherwise."""
+    a, b = dict(old), dict(new)
+    sa, sb = a.pop("species", []), b.pop("species", [])
+    if a != b or [s.get("name") for s in sa] != [s.get("name") for s in sb]:
+        return None
+    return {x["name"] for x, y in zip(sa, sb, strict=True) if x != y}
+
+
+def fed_by(model, names: set[str]) -> set[str]:
+    """``names`` and every species of ``model`` that they feed, directly or not."""
+    out, todo = set(names), list(names)
+    children: dict[str, list[str]] = {}
+    for sp in model.species:
+        for parent in model.network.parents(sp.name):
+            children.setdefault(parent, []).append(sp.name)
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    return out
 
 
 def _digest(data) -> str:
@@ -109,6 +159,8 @@ class _ModelParts:
 @dataclass
 class CacheStats:
     solves: int = 0
+    species_solved: int = 0  # species solved (not taken from the last solve)
+    species_reused: int = 0
     grid_builds: int = 0
     model_builds: int = 0
     seconds: list[float] = field(default_factory=list)
@@ -138,6 +190,7 @@ class BuildCache:
         self.max_models = max_models
         self._grids: dict[str, tuple] = {}  # grid key -> (grid, mgrid, decomp)
         self._models: dict[str, _ModelParts] = {}
+        self._last: tuple[dict, dict] | None = None  # (_solve_dump, responses) of the last solve
         self.stats = CacheStats()
 
     def grids(self, cfg: Config):
@@ -188,6 +241,33 @@ class BuildCache:
         model.production._rates = parts.rates
         return model
 
+    def known_responses(self, cfg: Config, model, must_solve: set[str] | None = None) -> dict:
+        """The last solve's responses of the species that ``cfg`` leaves as they were: not
+        among the species whose sources changed, nor ``must_solve``, nor fed by either."""
+        if self._last is None:
+            return {}
+        dump, responses = self._last
+        changed = changed_sources(dump, _solve_dump(cfg))
+        if changed is None:
+            return {}
+        solve = fed_by(model, changed | (must_solve or set()))
+        return {n: r for n, r in responses.items() if n not in solve}
+
+    def solve_network(self, cfg: Config, model, decomp, must_solve=None, **kw):
+        """:func:`galprop_py.run.solve_steady_network` of ``cfg`` that takes the species
+        :meth:`known_responses` leaves from the last solve, and keeps this one's responses
+        for the next (``kw``: its ``timings``, ``after_component``)."""
+        from ..run import solve_steady_network
+
+        known = self.known_responses(cfg, model, must_solve)
+        responses, solve_info = solve_steady_network(
+            cfg, model, decomp, self.comm, known=known, **kw
+        )
+        self._last = (_solve_dump(cfg), responses)
+        self.stats.species_reused += len(known)
+        self.stats.species_solved += len(responses) - len(known)
+        return responses, solve_info
+
     def solve(self, cfg: Config):
         """The steady solve of ``cfg`` (a :class:`galprop_py.run.RunResult`, nothing
         written)."""
@@ -198,7 +278,6 @@ class BuildCache:
             prepare_solve,
             release_petsc_garbage,
             run,
-            solve_steady_network,
         )
         from ..solvers.network import normalise
         from ..spectra import element_spectra, ratio_spectra
@@ -217,12 +296,12 @@ class BuildCache:
             checks.check_model(cfg, model, decomp)
             result = RunResult(cfg, decomp, model, {})
             _coarse_lepton_notice(cfg, model)
-            responses, result.solve_info = solve_steady_network(
-                cfg, model, decomp, self.comm, timings=result.timings
+            responses, result.solve_info = self.solve_network(
+                cfg, model, decomp, timings=result.timings
             )
-            result.states, result.sun_spectra, result.normalisation = normalise(
-                cfg, model, decomp, responses
-            )
+            states, spectra, factor, groups = normalise(cfg, model, decomp, responses)
+            result.states, result.sun_spectra = states, spectra
+            result.normalisation, result.sun_groups = factor, groups
             del responses
             result.elements = element_spectra(result.sun_spectra, model)
             result.ratios = ratio_spectra(result.sun_spectra, result.elements, model)
@@ -239,3 +318,4 @@ class BuildCache:
         """Drop every cached object (the DMDAs are destroyed at the next collection)."""
         self._grids.clear()
         self._models.clear()
+        self._last = None

@@ -12,7 +12,8 @@ re-modulated spectra equal those of a full run with that ``modulation.phi_gv``.
 A dataset is compared on the axis it was published on (``ObservedSpectrum.x_axis``):
 rigidity curves (``rigidity``, ``toa_r`` / ``lis_r``, per GV; ratios at equal rigidity) for
 AMS-02 and PAMELA, kinetic energy per nucleon (``t_n``, ``toa`` / ``lis``) for Voyager 1,
-HEAO-3, ACE-CRIS, ISOMAX.  The model is interpolated log-log at the data points inside
+HEAO-3, ACE-CRIS, ISOMAX, and energy (E = T + m_e c^2, per GeV) for the AMS-02 electrons,
+positrons and positron fraction.  The model is interpolated log-log at the data points inside
 ``x_min..x_max``; each point's error is its total error on the side towards the model
 (upper error where the model is above the point).
 """
@@ -24,16 +25,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import observations
-from ..observations import KINETIC_ENERGY_PER_NUCLEON, RIGIDITY, ObservedSpectrum
+from .. import observations, units
+from ..observations import ENERGY, KINETIC_ENERGY_PER_NUCLEON, RIGIDITY, ObservedSpectrum
 from ..solvers.network import normalisation_targets, source_group
 from ..spectra import element_spectra, flux_at, ratio_label, ratio_spectra, species_spectrum
-from .config import FitBlock, FitDataset
+from .config import LEPTON_CURVES, FitBlock, FitDataset
 
-#: curve keys on each axis: abscissa, LIS, TOA
+#: curve keys on each axis: abscissa, LIS, TOA (the energy axis: leptons' total energy,
+#: per GeV of which the flux is the flux per GeV of kinetic energy)
 AXIS_KEYS = {
     KINETIC_ENERGY_PER_NUCLEON: ("t_n", "lis", "toa"),
     RIGIDITY: ("rigidity", "lis_r", "toa_r"),
+    ENERGY: ("energy", "lis", "toa"),
 }
 
 
@@ -42,90 +45,101 @@ def _loglog(x, y, x_new) -> np.ndarray:
     return np.exp(np.interp(np.log(x_new), np.log(x), np.log(y)))
 
 
-def _source_groups(cfg, model) -> dict[str, set[str]]:
-    """The normalisation groups whose responses make up each species' LIS (as
-    :mod:`galprop_py.solvers.network` solves them: a species with its own ``normalize_to``
-    and everything it produces form one group, the rest ``[normalization]``)."""
-
-    def own(name):
-        return source_group(model, name)
-
-    if cfg.run.mode == "transient":  # each species is scaled on its own
-        return {sp.name: {own(sp.name)} for sp in model.species}
-    reach: dict[str, set[str]] = {}
-    for component in model.network.groups:
-        for _ in range(2 if len(component) > 1 else 1):  # a cycle: its members feed each other
-            for name in component:
-                block = model.blocks.get(name)
-                groups = {own(name)} if block is not None and block.abundance > 0 else set()
-                for parent in model.network.parents(name):
-                    groups |= reach.get(parent, set())
-                reach[name] = groups
-    return {sp.name: reach.get(sp.name) or {own(sp.name)} for sp in model.species}
-
-
 @dataclass
 class LocalSpectra:
-    """The normalised LIS of every species at the Sun from one run, and what re-modulating
-    them needs (plain arrays and dataclasses: no PETSc object, picklable)."""
+    """The normalised LIS of every species at the Sun from one run, split by the
+    normalisation groups that make it, and what re-modulating them needs (plain arrays and
+    dataclasses: no PETSc object, picklable).
+
+    ``parts[name][group]`` is the part of ``name``'s LIS that ``group``'s sources make, times
+    the group's factor in the run; their sum is the LIS.  A species made by several groups
+    (B10 from C12 with its own ``normalize_to`` and from O16 under ``[normalization]``;
+    secondary electrons in the run's electrons) is re-normalised exactly: every group's
+    factor is solved for again, together, at the new potential."""
 
     species: list  # galprop_py.physics.species.Species, in the run's order
     momenta: dict[str, np.ndarray]  # GeV/c per particle
-    lis: dict[str, np.ndarray]  # normalised at run_phi
+    parts: dict[str, dict[str, np.ndarray]]  # normalised at run_phi
     momentum_grid: object  # galprop_py.grid.MomentumGrid (element and ratio grids)
     run_phi: float
-    #: group -> (target species, T_n [GeV/n], flux, members)
-    targets: dict[str, tuple[str, float, float, tuple[str, ...]]] = field(default_factory=dict)
+    #: group -> (target species, T_n [GeV/n], flux)
+    targets: dict[str, tuple[str, float, float]] = field(default_factory=dict)
 
     @classmethod
     def from_result(cls, result) -> LocalSpectra:
-        """From a :class:`galprop_py.run.RunResult`; a species fed by several normalisation
-        groups cannot be re-modulated (its factor is not one number) and is refused."""
+        """From a :class:`galprop_py.run.RunResult` (its ``sun_groups``; a result without
+        them, a transient run's, has one group per species)."""
         cfg, model = result.config, result.model
         if cfg.modulation.model != "force_field":
             raise ValueError(
                 f"modulation.model = {cfg.modulation.model!r}: fits and scans re-modulate with "
                 "the force field only; use modulation.model = 'force_field'"
             )
-        reach = _source_groups(cfg, model)
         names = [sp.name for sp in model.species]
-        targets = normalisation_targets(cfg, model, names)
-        for name, groups in reach.items():
-            mixed = sorted(groups & set(targets))
-            if len(groups) > 1 and mixed:
-                raise ValueError(
-                    f"species {name!r} is made by several normalisation groups "
-                    f"({', '.join(sorted(groups))}): its LIS cannot be re-modulated without "
-                    "the separate responses; fits of such runs are not supported yet"
-                )
-        full = {g: (*t, tuple(n for n in names if reach[n] == {g})) for g, t in targets.items()}
+        if cfg.run.mode == "transient":  # each species is scaled on its own
+            parts = {
+                n: {source_group(model, n): np.asarray(s["lis"], float).copy()}
+                for n, s in result.sun_spectra.items()
+            }
+        else:
+            parts = {
+                n: {g: np.asarray(a, float).copy() for g, a in groups.items()}
+                for n, groups in result.sun_groups.items()
+            }
         return cls(
             species=list(model.species),
             momenta={sp.name: model.momentum.momentum(sp) for sp in model.species},
-            lis={n: np.asarray(s["lis"], float).copy() for n, s in result.sun_spectra.items()},
+            parts=parts,
             momentum_grid=model.momentum,
             run_phi=float(cfg.modulation.phi_gv),
-            targets=full,
+            targets=normalisation_targets(cfg, model, names),
         )
+
+    @property
+    def lis(self) -> dict[str, np.ndarray]:
+        """Each species' LIS as the run normalised it (the sum of its parts)."""
+        return {n: sum(g.values()) for n, g in self.parts.items()}
 
     @property
     def _model(self):
         """What :func:`element_spectra` and :func:`ratio_spectra` read of a model."""
         return _Axes(self.species, self.momentum_grid)
 
+    def factors(self, phi_norm: float) -> dict[str, float]:
+        """Each group's factor, relative to the run's, that puts every normalisation target
+        on its flux when modulated with ``phi_norm``: the TOA flux at a target is linear in
+        the factors up to the log-log interpolation of the force field, so Newton steps with
+        the group's own flux as the slope converge in a few steps (as
+        :func:`galprop_py.solvers.network.normalise` does)."""
+        factors = {g: 1.0 for groups in self.parts.values() for g in groups}
+        if phi_norm == self.run_phi:
+            return factors
+        by_name = {sp.name: sp for sp in self.species}
+
+        def toa(name, lis, t_n):
+            sp = by_name[name]
+            return flux_at(species_spectrum(sp, self.momenta[name], lis, phi_norm), t_n)
+
+        own = {
+            g: toa(name, self.parts[name][g], t_n) if g in self.parts[name] else 0.0
+            for g, (name, t_n, _) in self.targets.items()
+        }
+        for _ in range(50):
+            worst = 0.0
+            for g, (name, t_n, flux) in self.targets.items():
+                if not own[g] > 0:
+                    continue
+                now = toa(name, sum(factors[h] * a for h, a in self.parts[name].items()), t_n)
+                factors[g] += (flux - now) / own[g]
+                worst = max(worst, abs(flux - now) / flux)
+            if worst < 1e-13:
+                break
+        return factors
+
     def normalised_lis(self, phi_norm: float) -> dict[str, np.ndarray]:
         """The LIS as a run with ``modulation.phi_gv = phi_norm`` normalises it."""
-        out = dict(self.lis)
-        if phi_norm == self.run_phi:
-            return out
-        by_name = {sp.name: sp for sp in self.species}
-        for target, t_n, flux, members in self.targets.values():
-            sp = by_name[target]
-            toa = species_spectrum(sp, self.momenta[target], self.lis[target], phi_norm)
-            now = flux_at(toa, t_n)
-            for n in members:
-                out[n] = self.lis[n] * (flux / now)
-        return out
+        f = self.factors(phi_norm)
+        return {n: sum(f[g] * a for g, a in groups.items()) for n, groups in self.parts.items()}
 
     def curves(self, phi: float, phi_norm: float) -> dict[str, dict]:
         """Every species, element and ratio (``"B/C"``) at the Sun, modulated with ``phi``
@@ -139,7 +153,11 @@ class LocalSpectra:
         model = self._model
         elements = element_spectra(spectra, model)
         ratios = ratio_spectra(spectra, elements, model)
-        return {**spectra, **elements, **{ratio_label(k): v for k, v in ratios.items()}}
+        out = {**spectra, **elements, **{ratio_label(k): v for k, v in ratios.items()}}
+        for name in LEPTON_CURVES:  # total energy E = T + m_e c^2 (one particle, A = 1)
+            if name in out:
+                out[name] = {**out[name], "energy": out[name]["t_n"] + units.M_E_GEV}
+        return out
 
 
 @dataclass

@@ -23,7 +23,8 @@ Example::
 * ``datasets``: a dataset of :mod:`galprop_py.observations` by name, the run's species,
   element or ratio it measures (``"H1"``, ``"H"``, ``"He"``, ``"C"``, ``"B/C"``,
   ``"Be10/Be9"``), the range ``x_min..x_max`` on the dataset's own axis (rigidity [GV] for
-  AMS-02 nuclei and ratios, T/n [GeV/n] for Voyager 1, HEAO-3, ACE-CRIS, ISOMAX) and the
+  AMS-02 nuclei and ratios, T/n [GeV/n] for Voyager 1, HEAO-3, ACE-CRIS, ISOMAX, energy
+  [GeV] for the AMS-02 electrons, positrons and positron fraction) and the
   potential it shares (``phi_group``); a local interstellar measurement (Voyager 1 beyond
   the heliopause) has none and is compared with the LIS.
 * ``sampling`` (optional, ``[fit.sampling]``): posterior sampling with emcee after the fit
@@ -52,7 +53,10 @@ from .. import observations
 from ..config import Block
 
 #: datasets a fit can use: fluxes and ratios of nuclei on rigidity or T/n
-FIT_AXES = (observations.RIGIDITY, observations.KINETIC_ENERGY_PER_NUCLEON)
+FIT_AXES = (observations.RIGIDITY, observations.KINETIC_ENERGY_PER_NUCLEON, observations.ENERGY)
+#: the curves of a run that a dataset on the energy axis (AMS-02 e-, e+ and the positron
+#: fraction, published against the particles' energy) is compared with
+LEPTON_CURVES = ("electron", "positron", "e-", "e+", "e+/(e+ + e-)")
 DATASET_NAMES = tuple(
     n for n in observations.available() if observations.DATASETS[n].x_axis in FIT_AXES
 )
@@ -120,6 +124,12 @@ class FitDataset(Block):
         if ratio_data and ratio_key(self.model) not in RATIOS:
             allowed = ", ".join(ratio_label(r) for r in RATIOS)
             raise ValueError(f"model = {self.model!r}: not a ratio of the run (allowed: {allowed})")
+        if ds.x_axis == observations.ENERGY:
+            if self.model not in LEPTON_CURVES:
+                raise ValueError(
+                    f"dataset {self.name!r} is on the leptons' energy axis; model = "
+                    f"{self.model!r} is not a lepton curve (allowed: {', '.join(LEPTON_CURVES)})"
+                )
         if self.x_min is not None and self.x_max is not None and not self.x_min < self.x_max:
             raise ValueError(
                 f"dataset {self.name!r}: x_min = {self.x_min:g} must be below x_max = "

@@ -205,7 +205,7 @@ class Evaluator:
         local = LocalSpectra.from_result(result)
         del result
         # every rank takes rank 0's numbers: the minimisers on all ranks stay in step
-        local.lis = self.mpi.bcast(local.lis, root=0)
+        local.parts = self.mpi.bcast(local.parts, root=0)
         self.solve_seconds.append(time.perf_counter() - t0)
         self._cache[values] = local
         if len(self._cache) > self.cache_size:

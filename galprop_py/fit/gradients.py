@@ -85,14 +85,37 @@ def _affects_production(key: str) -> bool:
     return not (parts[0] == "species" and len(parts) > 2 and parts[2] in ("injection", "abundance"))
 
 
+#: keys of a ``[[species]]`` entry that act after the solve (normalisation targets)
+_TARGET_KEYS = ("normalize_to",)
+
+
+def _reached_species(cfg, keys) -> set[str] | None:
+    """The species whose sources the config ``keys`` set (``species.K.injection...``,
+    ``species.K.abundance``); None when a key reaches further (transport, gas, network)."""
+    out = set()
+    for key in keys:
+        parts = key.split(".")
+        if parts[0] == "normalization":
+            continue
+        if parts[0] != "species" or len(parts) < 3 or not parts[1].isdigit():
+            return None
+        if parts[2] in _TARGET_KEYS:
+            continue
+        if parts[2] not in ("injection", "abundance"):
+            return None
+        out.add(cfg.species[int(parts[1])].name)
+    return out
+
+
 @dataclass
 class Tangents:
-    """The local spectra of one parameter point and their derivatives: ``dlis[i][species]``
-    = d LIS / d u_i at fixed normalisation factors (the factors' change comes from the
-    renormalisation in :func:`residual_jacobian`)."""
+    """The local spectra of one parameter point and their derivatives:
+    ``dlis[i][species][group]`` = d LIS_group / d u_i (``LocalSpectra.parts``) at fixed
+    normalisation factors (the factors' change comes from the renormalisation in
+    :func:`residual_jacobian`)."""
 
     local: LocalSpectra
-    dlis: list[dict[str, np.ndarray]]
+    dlis: list[dict[str, dict[str, np.ndarray]]]
     seconds: float = 0.0
     primary_iterations: int = 0
     sensitivity_iterations: int = 0
@@ -145,7 +168,11 @@ def _same_structure(key, cfg, model, cfg_p, model_p, grid, mgrid) -> None:
         model.network.groups
     ):
         refuse("the species network")
-    if normalisation_targets(cfg_p, model_p, names) != normalisation_targets(cfg, model, names):
+    # a normalisation target's own value is differentiated without the systems
+    # (residual_jacobian); any other key must leave the targets as they are
+    if not _is_target_key(key) and normalisation_targets(cfg_p, model_p, names) != (
+        normalisation_targets(cfg, model, names)
+    ):
         refuse("the normalisation")
     for n in names:
         a, b = model.blocks.get(n), model_p.blocks.get(n)
@@ -409,40 +436,41 @@ def _solve_tangents(ev, u) -> Tangents:
     derivs = derivatives(ev, u, cfg, model)
     hook = _Sensitivities(model, decomp, derivs, _operators)
     timings: dict = {}
-    responses, solve_info = solve_steady_network(
-        cfg, model, decomp, comm, timings=timings, after_component=hook
-    )
-    states, spectra, norm = normalise(cfg, model, decomp, responses)
+    # species that no free parameter reaches and that the cache's last solve left as they
+    # are: not solved again, their sensitivities are 0
+    reached = _reached_species(cfg, [c.name for c in ev.coords if c.kind == "config"])
+    if build is not None and reached is not None:
+        responses, solve_info = build.solve_network(
+            cfg, model, decomp, reached, timings=timings, after_component=hook
+        )
+    else:
+        responses, solve_info = solve_steady_network(
+            cfg, model, decomp, comm, timings=timings, after_component=hook
+        )
+    states, spectra, norm, groups = normalise(cfg, model, decomp, responses)
     local = LocalSpectra.from_result(
-        RunResult(cfg, decomp, model, states, solve_info, spectra, norm)
+        RunResult(cfg, decomp, model, states, solve_info, spectra, norm, sun_groups=groups)
     )
     point = sun_position(cfg)
-    dlis: list[dict[str, np.ndarray]] = [{} for _ in derivs]
+    dlis: list[dict[str, dict[str, np.ndarray]]] = [{} for _ in derivs]
     for sp in model.species:
         p = model.momentum.momentum(sp)
-        groups = responses[sp.name]
-        raw = {
-            g: flux_from_density(sp, p, value_at_point(decomp, a, point)) for g, a in groups.items()
-        }
-        if len(groups) == 1:  # its normalised LIS is f_g times the group's response
-            (g,) = groups
-            den = float(raw[g] @ raw[g])
-            factors = {g: float(local.lis[sp.name] @ raw[g]) / den if den > 0 else 1.0}
-        else:  # several groups reach it only where none is normalised (LocalSpectra)
-            factors = dict.fromkeys(groups, 1.0)
-        for i in range(len(derivs)):
-            total = np.zeros(p.size)
-            for g in groups:
-                d = hook.d.get(sp.name, {}).get(g)
-                if d is not None:
-                    total += factors[g] * flux_from_density(
-                        sp, p, value_at_point(decomp, d[i], point)
-                    )
-            dlis[i][sp.name] = total
+        for g, a in responses[sp.name].items():
+            # the group's part of the LIS is its factor times its response
+            raw = flux_from_density(sp, p, value_at_point(decomp, a, point))
+            den = float(raw @ raw)
+            factor = float(local.parts[sp.name][g] @ raw) / den if den > 0 else 1.0
+            d = hook.d.get(sp.name, {}).get(g)
+            for i in range(len(derivs)):
+                dlis[i].setdefault(sp.name, {})[g] = (
+                    factor * flux_from_density(sp, p, value_at_point(decomp, d[i], point))
+                    if d is not None
+                    else np.zeros(p.size)
+                )
     primary_its = sum(st.iterations for st in timings.values())
     del states, responses, hook.d
     release_petsc_garbage(comm)
-    local.lis = mpi.bcast(local.lis, root=0)
+    local.parts = mpi.bcast(local.parts, root=0)
     dlis = mpi.bcast(dlis, root=0)
     return Tangents(
         local,
@@ -490,8 +518,31 @@ def _residuals(ev, local, phis) -> np.ndarray:
 def _shifted(local: LocalSpectra, direction: dict, t: float) -> LocalSpectra:
     """The local spectra LIS + t dLIS, renormalised at whatever potential they are used with
     (``run_phi`` NaN: never equal to it)."""
-    lis = {n: a + t * direction[n] for n, a in local.lis.items()}
-    return dataclasses.replace(local, lis=lis, run_phi=float("nan"))
+    parts = {
+        n: {g: a + t * direction[n][g] for g, a in groups.items()}
+        for n, groups in local.parts.items()
+    }
+    return dataclasses.replace(local, parts=parts, run_phi=float("nan"))
+
+
+def _is_target_key(key: str) -> bool:
+    parts = key.split(".")
+    return parts[0] == "normalization" or (
+        parts[0] == "species" and len(parts) > 2 and parts[2] in _TARGET_KEYS
+    )
+
+
+def _retargeted(ev, local: LocalSpectra, u) -> LocalSpectra:
+    """``local`` with the normalisation targets of the config at ``u``, renormalised at
+    whatever potential it is used with."""
+    from types import SimpleNamespace
+
+    from ..solvers.network import normalisation_targets
+
+    cfg = ev.config_for(ev._config_values(u))
+    blocks = SimpleNamespace(blocks={b.name: b for b in cfg.species})
+    targets = normalisation_targets(cfg, blocks, list(local.parts))
+    return dataclasses.replace(local, targets=targets, run_phi=float("nan"))
 
 
 def residual_jacobian(ev, u) -> tuple[np.ndarray, np.ndarray]:
@@ -505,12 +556,26 @@ def residual_jacobian(ev, u) -> tuple[np.ndarray, np.ndarray]:
     jac = np.empty((r0.size, u.size))
     k = 0
     for j, c in enumerate(ev.coords):
-        if c.kind == "config":
+        if c.kind == "config" and _is_target_key(c.name):
+            # a normalisation target (its flux, its energy): no system depends on it, the
+            # renormalised local spectra do -- central differences of those, no solve
+            k += 1
+            col = np.zeros(r0.size)
+            h = SYSTEM_STEP * (c.upper - c.lower)
+            for off, w in _stencil(float(u[j]), h, c.lower, c.upper):
+                if off == 0:
+                    col += w * r0
+                    continue
+                up = np.array(u, float)
+                up[j] += off * h
+                col += w * _residuals(ev, _retargeted(ev, tg.local, up), phis)
+            jac[:, j] = col
+        elif c.kind == "config":
             d = tg.dlis[k]
             k += 1
             rel = max(
                 (
-                    float(np.max(np.abs(d[n]) / np.maximum(a, 1e-300)))
+                    float(np.max(sum(np.abs(x) for x in d[n].values()) / np.maximum(a, 1e-300)))
                     for n, a in tg.local.lis.items()
                 ),
                 default=0.0,

@@ -17,7 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..observations import RIGIDITY
+from ..observations import ENERGY, RIGIDITY
+
+#: axis label and the symbol of the flux weighting, by the dataset's axis
+_AXES = {
+    RIGIDITY: ("rigidity [GV]", "R"),
+    ENERGY: ("energy [GeV]", "E"),
+}
+_T_N_AXIS = ("kinetic energy per nucleon [GeV/n]", "(T/n)")
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -118,7 +125,8 @@ def plot_residuals(comp, curves: dict, chi2: float, path: Path) -> None:
     FigureCanvasAgg(fig)
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 1]})
     ratio = comp.data.y_unit == "1"
-    w = 0.0 if ratio else 2.7
+    axis, sym = _AXES.get(comp.data.x_axis, _T_N_AXIS)
+    w = 0.0 if ratio else (3.0 if comp.data.x_axis == ENERGY else 2.7)  # leptons: E^3 J
     c = curves[comp.model]
     x_all = np.asarray(c[comp.x_key])
     inside = (x_all >= comp.x[0] / 1.5) & (x_all <= comp.x[-1] * 1.5)
@@ -132,8 +140,7 @@ def plot_residuals(comp, curves: dict, chi2: float, path: Path) -> None:
     )  # fmt: skip
     top.set_xscale("log")
     top.set_yscale("log")
-    sym = "R" if comp.data.x_axis == RIGIDITY else "(T/n)"
-    top.set_ylabel(comp.model if ratio else f"{sym}$^{{2.7}}$ J  (J in {comp.data.y_unit})")
+    top.set_ylabel(comp.model if ratio else f"{sym}$^{{{w:g}}}$ J  (J in {comp.data.y_unit})")
     top.set_title(f"{comp.name}: chi2 = {chi2:.4g} for {comp.points} points", fontsize=10)
     top.legend(fontsize=7)
     m = comp.model_values(curves)
@@ -141,7 +148,6 @@ def plot_residuals(comp, curves: dict, chi2: float, path: Path) -> None:
                     color="k")  # fmt: skip
     bottom.axhline(1.0, color="C0")
     bottom.set_ylabel("data / model")
-    axis = "rigidity [GV]" if comp.data.x_axis == RIGIDITY else "kinetic energy per nucleon [GeV/n]"
     bottom.set_xlabel(axis)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

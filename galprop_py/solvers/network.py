@@ -71,7 +71,7 @@ class StageTimes:
 
 
 def solve_network(
-    model, decomp, make_transport, comm, timings=None, after_component=None
+    model, decomp, make_transport, comm, timings=None, after_component=None, known=None
 ) -> tuple[dict, dict]:
     """Responses ``{species: {group: rank-local density}}`` and solve information per species;
     ``timings`` (a dict) receives a :class:`StageTimes` per species.  ``after_component(names,
@@ -82,8 +82,16 @@ def solve_network(
     ``make_transport(species, pool)`` builds a species' :class:`SpeciesTransport` whose
     matrix comes from ``pool`` (a :class:`~galprop_py.operators.stencil.MatrixPool`, or None
     for a matrix of its own); it is destroyed once its component of the network is solved,
-    so memory does not grow with the number of species."""
+    so memory does not grow with the number of species.
+
+    ``known`` (``{species: {group: rank-local density}}``) gives species that are not solved
+    again: a component of the network all of whose members are in it takes those responses
+    (in the same place of the solve order, so the initial guesses of the species after it
+    are the same) and gets no ``after_component`` call; its solve information is None.
+    The caller guarantees that they are what a solve would give (the fit's build cache:
+    the same config except sources of other species, :mod:`galprop_py.fit.build_once`)."""
     mpi = comm.tompi4py()
+    known = known or {}
     # the limited scheme's Picard steps keep the Galerkin multigrid (they refill the matrix
     # from its own stencil arrays, without the transport that rediscretises)
     scheme = getattr(getattr(getattr(model, "cfg", None), "diffusion", None), "scheme", None)
@@ -95,6 +103,12 @@ def solve_network(
     by_name = {s.name: s for s in model.species}
     try:
         for group in model.network.groups:
+            if all(n in known for n in group):
+                for n in group:
+                    responses[n] = known[n]
+                    solve_info[n] = None
+                    solved.add(n)
+                continue
             transports = {}
             for n in group:
                 t0 = time.perf_counter()
@@ -226,9 +240,10 @@ def normalisation_targets(cfg, model, names) -> dict[str, tuple[str, float, floa
     return targets
 
 
-def normalise(cfg, model, decomp, responses) -> tuple[dict, dict, float]:
+def normalise(cfg, model, decomp, responses) -> tuple[dict, dict, float, dict]:
     """Group factors from the TOA fluxes at the Sun; returns the normalised rank-local states,
-    the Sun's spectra and the global factor."""
+    the Sun's spectra, the global factor and each species' LIS at the Sun by group
+    (``{species: {group: factor * LIS}}``, what a fit re-normalises: fit.chi2.LocalSpectra)."""
     from ..run import sun_position
 
     point = sun_position(cfg)
@@ -279,4 +294,5 @@ def normalise(cfg, model, decomp, responses) -> tuple[dict, dict, float]:
     for sp in model.species:
         states[sp.name] = sum(factors.get(g, 1.0) * a for g, a in responses[sp.name].items())
         spectra[sp.name] = species_spectrum(sp, model.momentum.momentum(sp), combined(sp.name), phi)
-    return states, spectra, factors.get(GLOBAL, 1.0)
+    groups = {n: {g: factors.get(g, 1.0) * j for g, j in r.items()} for n, r in lis.items()}
+    return states, spectra, factors.get(GLOBAL, 1.0), groups
