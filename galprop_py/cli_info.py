@@ -436,4 +436,6 @@ def _modulation_row(m: dict) -> str:
             f"spherical Parker, kappa0 = {p.get('kappa0_cm2_s', float('nan')):g} cm^2/s, "
             f"V = {p.get('v_sw_km_s', float('nan')):g} km/s, r_hp = {p.get('r_hp_au', 0):g} AU"
         )
-    return f"force field phi = {m.get('phi_gv', 0):g} GV"
+    negative = m.get("phi_negative_gv")
+    extra = "" if negative is None else f" ({negative:g} GV for negative charges)"
+    return f"force field phi = {m.get('phi_gv', 0):g} GV{extra}"

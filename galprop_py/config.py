@@ -593,6 +593,14 @@ class SphericalParkerBlock(Block):
 class ModulationBlock(Block):
     model: Literal["force_field", "spherical_parker"] = "force_field"
     phi_gv: float = Field(0.6, ge=0, le=3.0, description="force-field potential [GV]")
+    phi_negative_gv: float | None = Field(
+        None,
+        ge=0,
+        le=3.0,
+        description="force-field potential [GV] of negatively charged particles (electrons, "
+        "antiprotons) when it differs from phi_gv (charge-sign dependent modulation); "
+        "None: phi_gv",
+    )
     spherical_parker: SphericalParkerBlock = Field(default_factory=SphericalParkerBlock)
 
 

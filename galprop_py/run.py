@@ -629,6 +629,8 @@ def _write_local(f, group: str, s: dict, cfg, what: str) -> None:
             "phi_gv": cfg.modulation.phi_gv,
             "modulation": "force field (Gleeson & Axford 1968)",
         }
+        if cfg.modulation.phi_negative_gv is not None:
+            modulated["phi_negative_gv"] = cfg.modulation.phi_negative_gv
     u_t = units.FLUX_UNIT if flux else "1"
     u_r = units.FLUX_PER_GV_UNIT if flux else "1"
     f.write_small(f"{group}/kinetic_energy_per_nucleon", s["t_n"], {"unit": "GeV/n"})

@@ -14,7 +14,10 @@
   10Be/9Be ratio within 2 sigma of each ACE-CRIS point (Yanasak et al. 2001, ApJ 563, 768)
   for any potential of 0.3-0.7 GV (solar minimum 1997-1999; the ratio of two isotopes of one
   element hardly depends on it).  The leptons (electron, positron, antiproton species) and
-  the emission are left out: no nucleus is made from them, so the nuclei are the same.
+  the emission are left out (the electrons and positrons kept: no nucleus is made from
+  them, so the nuclei are the same).
+  The same run's electrons: chi^2 per point below 2 against AMS-02 (Phys. Rep. 894, 1) over
+  1-1000 GeV, with the model's potential for negative charges.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import pytest
 
 from galprop_py.config import config_from_dict, default_model_path, load_config
 from galprop_py.galaxy.transport import rigidity_power_law
+from galprop_py.units import M_E_GEV
 
 LEPTONS = ("electron", "positron", "antiproton")
 
@@ -82,9 +86,10 @@ def test_default_model_has_network():
     assert cfg.network.z_min == 1
 
 
-def _nuclei():
+def _nuclei_and_electrons():
+    """The default model without its antiprotons (nothing is made from them) and emission."""
     data = _default().dump()
-    data["species"] = [s for s in data["species"] if s["name"] not in LEPTONS]
+    data["species"] = [s for s in data["species"] if s["name"] != "antiproton"]
     data["emission"]["enabled"] = False
     data["output"]["plot"] = False
     return config_from_dict(data)
@@ -99,7 +104,7 @@ def test_default_model_meets_data():
     from galprop_py.fit.config import FitBlock
     from galprop_py.run import run
 
-    cfg = _nuclei()
+    cfg = _nuclei_and_electrons()
     result = run(cfg, progress=False, write_output=False)
     local = LocalSpectra.from_result(result)
     phi = cfg.modulation.phi_gv
@@ -125,6 +130,17 @@ def test_default_model_meets_data():
     for phi_ace in (0.3, 0.5, 0.7):
         r = chi2.residuals(local, {"ams02": phi, "ace": phi_ace})["ace_cris_be10_be9"]
         assert np.all(np.abs(r) < 2.0), (phi_ace, r)
+    # the electrons (AMS-02, Phys. Rep. 894, 1, 2021) over 1-1000 GeV: the run's own TOA
+    # spectrum, modulated with the model's phi_negative_gv, below 2 per point
+    electrons = FitBlock(
+        datasets=[{"name": "ams02_electron", "model": "e-", "x_min": 1.0, "x_max": 1000.0,
+                   "phi_group": "leptons"}],
+        modulation={"leptons": {"initial": cfg.modulation.phi_negative_gv}},
+    )  # fmt: skip
+    comp = Chi2(electrons).comparisons[0]
+    curve = dict(result.elements["e-"], energy=result.elements["e-"]["t_n"] + M_E_GEV)
+    r = comp.residuals({"e-": curve})
+    assert float(r @ r) / comp.points < 2.0, float(r @ r) / comp.points
 
 
 @pytest.mark.parametrize("model", ["seo_ptuskin1994", "ptuskin2003"])
@@ -140,3 +156,26 @@ def test_reacceleration_factor_refuses_delta_outside_its_range(model):
     d = 0.5
     want = 1.0 / (d * (4.0 - d**2) * (4.0 - d)) * (4.0 / 3.0 if model == "seo_ptuskin1994" else 1.0)
     assert reacceleration_factor(model, d) == pytest.approx(want, rel=1e-14)
+
+
+def test_electron_fit_is_the_default_model():
+    """examples/default_fit/electrons.toml is the default model (every block but run,
+    emission, output and fit) and starts at its electron values: a refit there refits the
+    default's electrons, not a copy that drifted."""
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "examples" / "default_fit" / "electrons.toml"
+    example, default = load_config(path).dump(), _default().dump()
+    fit = example.pop("fit")
+    default.pop("fit")  # None
+    for block in ("run", "emission", "output"):
+        example.pop(block), default.pop(block)
+    assert example == default
+    values = load_config(default_model_path()).dump()
+    for p in fit["parameters"]:
+        node = values
+        for part in p["key"].split("."):
+            node = node[int(part)] if part.isdigit() else node[part]
+        assert p["initial"] == node, p["key"]
+    assert fit["modulation"]["ams02_leptons"]["initial"] == default["modulation"]["phi_negative_gv"]
+    assert fit["modulation"]["ams02_nuclei"]["initial"] == default["modulation"]["phi_gv"]

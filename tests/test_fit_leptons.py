@@ -183,3 +183,31 @@ def test_lepton_closure_recovers_the_truth(tmp_path):
     assert res.chi2_total < 1e-4
     for name in ("ams02_electron", "ams02_positron", "ams02_positron_fraction"):
         assert (tmp_path / f"fit_{name}.png").stat().st_size > 10_000
+
+
+def test_charge_sign_potential_is_kept_by_remodulation():
+    """A run with ``modulation.phi_negative_gv`` normalises its electrons' own target at that
+    potential: re-normalised for phi_gv 0.4 -> 0.8, every species' LIS equals a full run at
+    phi_gv = 0.8 with the same phi_negative_gv (1e-10), and so do the positive species' TOA
+    at 0.8 and the electrons' TOA at their own 0.7."""
+    from galprop_py.fit.chi2 import LocalSpectra
+
+    def runs(phi):
+        data = _leptons({"phi.leptons": phi})
+        del data["fit"]
+        data["modulation"]["phi_negative_gv"] = 0.7
+        return run(config_from_dict(data), progress=False, write_output=False)
+
+    first, other = runs(0.4), runs(0.8)
+    local = LocalSpectra.from_result(first)
+    lis = local.normalised_lis(0.8)
+    for name, s in other.sun_spectra.items():
+        np.testing.assert_allclose(lis[name], s["lis"], rtol=1e-10, err_msg=name)
+    positive, negative = local.curves(0.8, 0.8), local.curves(0.7, 0.8)
+    for name in ("H1", "He4", "positron"):
+        np.testing.assert_allclose(
+            positive[name]["toa"], other.sun_spectra[name]["toa"], rtol=1e-10, err_msg=name
+        )
+    np.testing.assert_allclose(
+        negative["electron"]["toa"], other.sun_spectra["electron"]["toa"], rtol=1e-10
+    )

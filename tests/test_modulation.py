@@ -67,3 +67,25 @@ def test_bad_input():
         force_field([1.0, 0.5], [1.0, 1.0], 0.5, M_P_GEV, 1, 1)
     with pytest.raises(ValueError):
         force_field([1.0, 2.0], [1.0, 1.0], -0.5, M_P_GEV, 1, 1)
+
+
+def test_charge_sign_dependent_potential():
+    """``modulation.phi_negative_gv`` modulates electrons and antiprotons with its own
+    potential, positive charges with ``phi_gv``: each TOA equals the force-field formula
+    J(T) = J_LIS(T + |Z| phi) T (T + 2m) / ((T + |Z| phi)(T + |Z| phi + 2m)) (Gleeson &
+    Axford 1968) of its potential, for a power-law LIS (exact under log-log interpolation)."""
+    from galprop_py.config import ModulationBlock
+    from galprop_py.physics.modulation import modulate
+
+    block = ModulationBlock(phi_gv=0.3, phi_negative_gv=0.7)
+    t = np.geomspace(0.05, 200.0, 300)
+    for name, phi in (("electron", 0.7), ("antiproton", 0.7), ("positron", 0.3), ("H1", 0.3)):
+        sp = species_from_name(name)
+        toa = modulate(t, t**-3.0, block, sp)
+        ts = t + phi
+        expect = ts**-3.0 * t * (t + 2 * sp.mass) / (ts * (ts + 2 * sp.mass))
+        inside = t < 100.0  # the LIS grid must reach T + phi
+        np.testing.assert_allclose(toa[inside], expect[inside], rtol=1e-10, err_msg=name)
+    same = ModulationBlock(phi_gv=0.3)
+    e = species_from_name("electron")
+    np.testing.assert_array_equal(modulate(t, t**-3.0, same, e), modulate(t, t**-3.0, 0.3, e))

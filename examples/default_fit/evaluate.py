@@ -9,9 +9,12 @@ are compared with the data sets of ``config.toml``'s ``[fit]`` block through
 default model's ``modulation.phi_gv``, ACE-CRIS and ISOMAX with their own), and with the
 Voyager 1 p and He LIS below 0.5 GeV/n.  ``--config MODEL.toml`` evaluates another model
 file instead of the built-in one (e.g. a copy of ``milky_way.toml`` with new fitted values).
-Run from this folder:
+``--leptons`` runs the model with its leptons instead (no emission) and compares its own
+TOA spectra (electrons and antiprotons modulated with ``modulation.phi_negative_gv``,
+positrons with ``phi_gv``) with AMS-02 electrons, positrons and the positron fraction over
+1-1000 GeV.  Run from this folder:
 
-    ../../.venv/bin/python evaluate.py [--coarse] [--config MODEL.toml] [--out DIR]
+    ../../.venv/bin/python evaluate.py [--coarse] [--config MODEL.toml] [--out DIR] [--leptons]
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ import argparse
 import time
 from pathlib import Path
 
+from galprop_py import observations, units
 from galprop_py.config import config_from_dict, default_model_path, load_config
-from galprop_py.fit.chi2 import Chi2, LocalSpectra
-from galprop_py.fit.config import FitBlock
+from galprop_py.fit.chi2 import Chi2, Comparison, LocalSpectra
+from galprop_py.fit.config import FitBlock, FitDataset
 from galprop_py.fit.output import plot_residuals
 from galprop_py.run import run
 
@@ -44,6 +48,42 @@ def nuclei_config(coarse: bool, model: Path | None = None):
     return config_from_dict(data)
 
 
+#: AMS-02 lepton data sets (Phys. Rep. 894, 2021) and the run's curves they measure
+LEPTON_SETS = (
+    ("ams02_electron", "e-", "e-"),
+    ("ams02_positron", "e+", "e+"),
+    ("ams02_positron_fraction", "e+/(e+ + e-)", "positron_fraction"),
+)
+
+
+def evaluate_leptons(model: Path | None, coarse: bool, out: Path) -> None:
+    """chi^2 of the model's own lepton TOA spectra against AMS-02 (1-1000 GeV)."""
+    data = load_config(model or default_model_path()).dump()
+    data["emission"]["enabled"] = False
+    data["output"]["plot"] = False
+    if coarse:
+        data["momentum"]["n"] = 40
+    cfg = config_from_dict(data)
+    t0 = time.perf_counter()
+    result = run(cfg, progress=False, write_output=False)
+    print(f"solve {time.perf_counter() - t0:.1f} s; phi {cfg.modulation.phi_gv} GV, "
+          f"negative charges {cfg.modulation.phi_negative_gv} GV")  # fmt: skip
+    pool = {**result.elements, **result.ratios}
+    print("| data set | model | range [GeV] | points | chi^2 | chi^2 / point |")
+    print("|---|---|---|---|---|---|")
+    for name, label, key in LEPTON_SETS:
+        curve = {**pool[key], "energy": pool[key]["t_n"] + units.M_E_GEV}
+        for lo, hi in ((1.0, 1000.0), (1.0, 10.0), (10.0, 1000.0)):
+            spec = FitDataset(name=name, model=label, x_min=lo, x_max=hi, phi_group="run")
+            comp = Comparison(spec, observations.load(name))
+            r = comp.residuals({label: curve})
+            value = float(r @ r)
+            print(f"| {name} | {label} | {lo:g}-{hi:g} | {comp.points} | {value:.1f} | "
+                  f"{value / comp.points:.2f} |")  # fmt: skip
+            if (lo, hi) == (1.0, 1000.0):
+                plot_residuals(comp, {label: curve}, value, out / f"fit_{name}.png")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--coarse", action="store_true", help="the fit's grid, 40 momenta")
@@ -51,7 +91,13 @@ def main():
     ap.add_argument(
         "--config", type=Path, default=None, help="model TOML to evaluate (default: built-in)"
     )
+    ap.add_argument("--leptons", action="store_true", help="AMS-02 e-, e+, e+ fraction")
     args = ap.parse_args()
+    if args.leptons:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        evaluate_leptons(args.config, args.coarse, out)
+        return
     cfg = nuclei_config(args.coarse, args.config)
     fit_block = load_config(HERE / "config.toml").fit
     # the Voyager 1 LIS below 0.5 GeV/n, also where the [fit] block leaves it out

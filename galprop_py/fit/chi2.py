@@ -64,6 +64,9 @@ class LocalSpectra:
     run_phi: float
     #: group -> (target species, T_n [GeV/n], flux)
     targets: dict[str, tuple[str, float, float]] = field(default_factory=dict)
+    #: the run's ``modulation.phi_negative_gv``: negatively charged targets (electrons) are
+    #: normalised at it, whatever the normalisation potential of the fit
+    run_phi_negative: float | None = None
 
     @classmethod
     def from_result(cls, result) -> LocalSpectra:
@@ -93,6 +96,7 @@ class LocalSpectra:
             momentum_grid=model.momentum,
             run_phi=float(cfg.modulation.phi_gv),
             targets=normalisation_targets(cfg, model, names),
+            run_phi_negative=cfg.modulation.phi_negative_gv,
         )
 
     @property
@@ -107,7 +111,8 @@ class LocalSpectra:
 
     def factors(self, phi_norm: float) -> dict[str, float]:
         """Each group's factor, relative to the run's, that puts every normalisation target
-        on its flux when modulated with ``phi_norm``: the TOA flux at a target is linear in
+        on its flux when modulated with ``phi_norm`` (negative charges: with the run's
+        ``phi_negative_gv`` if it has one): the TOA flux at a target is linear in
         the factors up to the log-log interpolation of the force field, so Newton steps with
         the group's own flux as the slope converge in a few steps (as
         :func:`galprop_py.solvers.network.normalise` does)."""
@@ -118,7 +123,10 @@ class LocalSpectra:
 
         def toa(name, lis, t_n):
             sp = by_name[name]
-            return flux_at(species_spectrum(sp, self.momenta[name], lis, phi_norm), t_n)
+            phi = phi_norm
+            if self.run_phi_negative is not None and sp.charge < 0:
+                phi = self.run_phi_negative
+            return flux_at(species_spectrum(sp, self.momenta[name], lis, phi), t_n)
 
         own = {
             g: toa(name, self.parts[name][g], t_n) if g in self.parts[name] else 0.0

@@ -79,7 +79,7 @@ class FitParameter(Block):
     @model_validator(mode="after")
     def _check(self):
         k = self.key
-        if k.startswith("fit.") or k == "modulation.phi_gv":
+        if k.startswith("fit.") or k in ("modulation.phi_gv", "modulation.phi_negative_gv"):
             raise ValueError(
                 f"parameter key {k!r} cannot be fitted: the force-field potentials are "
                 "[fit.modulation] groups"

@@ -127,12 +127,15 @@ def modulate(t_n: ArrayLike, j_lis: ArrayLike, modulation, species) -> np.ndarra
 
     ``modulation`` is either a force-field potential phi [GV] (a number: :func:`force_field`)
     or a ``[modulation]`` block (:class:`galprop_py.config.ModulationBlock`) whose ``model``
-    picks :func:`force_field` with its ``phi_gv`` (the default) or the spherical Parker model
-    with its ``spherical_parker`` parameters
-    (:func:`galprop_py.heliosphere.parker.spherical_parker`)."""
+    picks :func:`force_field` with its ``phi_gv`` (the default; ``phi_negative_gv``, if set,
+    for negative charges) or the spherical Parker model with its ``spherical_parker``
+    parameters (:func:`galprop_py.heliosphere.parker.spherical_parker`)."""
     model = getattr(modulation, "model", None)
     if model is None or model == "force_field":
         phi = float(getattr(modulation, "phi_gv", modulation))
+        negative = getattr(modulation, "phi_negative_gv", None)
+        if negative is not None and species.charge < 0:
+            phi = float(negative)
         m_n = species.mass / species.mass_number
         return force_field(t_n, j_lis, phi, m_n, species.charge, species.mass_number)
     if model == "spherical_parker":
