@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydantic import BaseModel
+from util import config_differences as _differences
 
 from galprop_py import observations
 from galprop_py.config import load_config
@@ -53,27 +53,6 @@ EMISSION_OWN = {"n_e_gamma", "oversample"}
 #: Fermi-LAT local H I emissivity above 100 MeV, (1.63 +- 0.05) 1e-26 photons s^-1 sr^-1
 #: per H atom, ~10 % systematic (Abdo et al. 2009, ApJ 703, 1249, abstract)
 Q_FERMI_100MEV = 1.63e-26
-
-
-def _differences(a, b, prefix: str) -> list[str]:
-    """Dotted keys where two parsed config values differ, field by field (nested blocks and
-    lists of blocks walked into)."""
-    if isinstance(a, BaseModel) and isinstance(b, BaseModel) and type(a) is type(b):
-        out = []
-        for name in type(a).model_fields:
-            out += _differences(getattr(a, name), getattr(b, name), f"{prefix}.{name}")
-        return out
-    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        if len(a) != len(b):
-            return [f"{prefix}: {len(a)} entries vs {len(b)}"]
-        out = []
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            out += _differences(x, y, f"{prefix}.{i}")
-        return out
-    if isinstance(a, dict) and isinstance(b, dict):
-        keys = sorted(set(a) | set(b))
-        return [d for k in keys for d in _differences(a.get(k), b.get(k), f"{prefix}.{k}")]
-    return [] if a == b else [f"{prefix}: {a!r} vs {b!r} (default)"]
 
 
 @pytest.fixture(scope="module")

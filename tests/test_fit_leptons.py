@@ -111,6 +111,11 @@ def test_the_cache_solves_only_what_a_source_change_reaches():
     d0 = copy.deepcopy(p_index)
     d0["diffusion"]["d0_cm2_s"] = 5e28
     step(d0, 4)
+    # responses larger than keep_bytes are not kept: everything is solved again
+    small = BuildCache(keep_bytes=0)
+    small.solve(config_from_dict(base))
+    small.solve(config_from_dict(e_index))
+    assert small.stats.species_solved == 8
 
 
 def _mock(ev) -> dict:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import numpy as np
+from pydantic import BaseModel
 
 from galprop_py.config import config_from_dict
 
@@ -367,3 +368,25 @@ def volume_min_max(dec, vec) -> tuple[float, float, float]:
         comm.allreduce(float(local.min()), op=MPI.MIN),
         comm.allreduce(float(local.max()), op=MPI.MAX),
     )
+
+
+# --- examples on the default galaxy -----------------------------------------------------------
+def config_differences(a, b, prefix: str) -> list[str]:
+    """Dotted keys where two parsed config values differ, field by field (nested blocks and
+    lists of blocks walked into)."""
+    if isinstance(a, BaseModel) and isinstance(b, BaseModel) and type(a) is type(b):
+        out = []
+        for name in type(a).model_fields:
+            out += config_differences(getattr(a, name), getattr(b, name), f"{prefix}.{name}")
+        return out
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        if len(a) != len(b):
+            return [f"{prefix}: {len(a)} entries vs {len(b)}"]
+        out = []
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            out += config_differences(x, y, f"{prefix}.{i}")
+        return out
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = sorted(set(a) | set(b))
+        return [d for k in keys for d in config_differences(a.get(k), b.get(k), f"{prefix}.{k}")]
+    return [] if a == b else [f"{prefix}: {a!r} vs {b!r} (default)"]

@@ -35,7 +35,8 @@ act after the solve) and in blocks that act after the solve (:data:`POST_SOLVE_B
 only those species and everything they feed through the network are solved; the others
 take the kept responses (:func:`galprop_py.solvers.network.solve_network`'s ``known``).
 A fit of the electrons' injection in the default model solves the electrons (and nothing
-made from them) instead of 22 species; the responses kept cost one copy of the densities.
+made from them) instead of 22 species; the responses kept cost one copy of the densities
+(kept only up to :data:`KEEP_RESPONSES_BYTES` per rank).
 
 Only steady runs are solved here; a transient config goes to :func:`galprop_py.run.run`
 unchanged (still inside the freeze).  Nothing is written (``write_output = False``), which is
@@ -53,6 +54,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
+from mpi4py import MPI
 
 from ..config import Config
 
@@ -74,6 +76,9 @@ VARIABLE_BLOCKS = (
 )
 #: keys of a ``[[species]]`` entry that only its source and normalisation read
 VARIABLE_SPECIES_KEYS = ("abundance", "injection", "normalize_to")
+#: the last solve's responses are kept only up to this size per rank [bytes] (2D networks:
+#: a few MB; a 3D network of many species would double its densities' memory)
+KEEP_RESPONSES_BYTES = 512e6
 #: blocks that act only after the steady solve (normalisation, modulation, emission, what is
 #: written): a change there keeps every species' response
 POST_SOLVE_BLOCKS = ("normalization", "modulation", "output", "fit", "emission")
@@ -183,11 +188,12 @@ class BuildCache:
     :meth:`solve` returns what :func:`galprop_py.run.run` (``write_output=False``) returns,
     to round-off (the tests compare chi^2 to 1e-12)."""
 
-    def __init__(self, comm=None, max_models: int = 4):
+    def __init__(self, comm=None, max_models: int = 4, keep_bytes: float = KEEP_RESPONSES_BYTES):
         from petsc4py import PETSc
 
         self.comm = comm or PETSc.COMM_WORLD
         self.max_models = max_models
+        self.keep_bytes = keep_bytes
         self._grids: dict[str, tuple] = {}  # grid key -> (grid, mgrid, decomp)
         self._models: dict[str, _ModelParts] = {}
         self._last: tuple[dict, dict] | None = None  # (_solve_dump, responses) of the last solve
@@ -260,10 +266,13 @@ class BuildCache:
         from ..run import solve_steady_network
 
         known = self.known_responses(cfg, model, must_solve)
+        self._last = None  # its arrays are not needed beyond ``known``
         responses, solve_info = solve_steady_network(
             cfg, model, decomp, self.comm, known=known, **kw
         )
-        self._last = (_solve_dump(cfg), responses)
+        size = sum(a.nbytes for groups in responses.values() for a in groups.values())
+        if self.comm.tompi4py().allreduce(size, op=MPI.MAX) <= self.keep_bytes:
+            self._last = (_solve_dump(cfg), responses)
         self.stats.species_reused += len(known)
         self.stats.species_solved += len(responses) - len(known)
         return responses, solve_info
