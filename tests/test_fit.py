@@ -17,6 +17,7 @@ from petsc4py import PETSc
 from util import CLOSURE_TRUE as TRUE
 from util import closure_data as _data
 from util import closure_mock as _mock
+from util import config_differences
 
 from galprop_py.config import ConfigError, config_from_dict, load_config
 from galprop_py.fit.chi2 import LocalSpectra
@@ -302,6 +303,32 @@ def _cli(*args, cwd):
     return subprocess.run(
         [sys.executable, "-m", "galprop_py", *args], capture_output=True, text=True, cwd=cwd
     )
+
+
+@pytest.mark.serial
+def test_fit_example_is_in_the_default_galaxy():
+    """examples/fit is the default model's galaxy (every block that shapes the transport and
+    the spectra, and the default's H1 and He4 blocks) on a coarser grid (its r cells and
+    momenta only); the other species are the secondaries He3 and H2."""
+    example = load_config(ROOT / "examples" / "fit" / "config.toml")
+    default = load_config(None)
+    diff = []
+    for block in ("diffusion", "wind", "reacceleration", "gas", "losses", "source",
+                  "normalization", "sun", "modulation", "cross_sections"):  # fmt: skip
+        diff += config_differences(getattr(example, block), getattr(default, block), block)
+    grid, grid0 = example.grid.model_dump(), default.grid.model_dump()
+    momentum, momentum0 = example.momentum.model_dump(), default.momentum.model_dump()
+    assert (grid.pop("n_r"), momentum.pop("n")) == (21, 40)
+    grid0.pop("n_r"), momentum0.pop("n")
+    diff += config_differences(grid, grid0, "grid") + config_differences(
+        momentum, momentum0, "momentum"
+    )
+    ex = {s.name: s for s in example.species}
+    de = {s.name: s for s in default.species}
+    diff += [d for n in ("H1", "He4") for d in config_differences(ex[n], de[n], f"species.{n}")]
+    assert not diff, "examples/fit differs from the default model: " + "; ".join(diff)
+    assert set(ex) == {"H1", "He4", "He3", "H2"}
+    assert ex["He3"].abundance == 0.0 and ex["H2"].abundance == 0.0
 
 
 @pytest.mark.serial
