@@ -51,10 +51,11 @@ class SpeciesTransport:
         pool: a :class:`~galprop_py.operators.stencil.MatrixPool` whose shared matrix is
             refilled for this species (None: a matrix of its own).
         keep_system: keep the stencil arrays once the matrix is built (default).  With
-            False only their diagonal stays (:meth:`diagonal`, all a steady solve needs):
-            in 3D the stencil arrays (8 bytes x slots per unknown, 380 MB per rank for
-            81 x 81 x 41 x 32 on 2 ranks) are then not held during the solve; a later
-            :meth:`system` call assembles them again.
+            False they are dropped (:meth:`diagonal`, all a steady solve needs, is then
+            read from the matrix, or kept where the matrix is a pool's): in 3D the stencil
+            arrays (8 bytes x slots per unknown, 366 MB per rank for 81 x 81 x 41 x 32 on
+            2 ranks) are then not held during the solve; a later :meth:`system` call
+            assembles them again.
     """
 
     def __init__(
@@ -99,23 +100,38 @@ class SpeciesTransport:
         if self._mat is None:
             ev = log_event("matrix")
             ev.begin()
+            # without keep_system the stencil's slots are handed back while the matrix
+            # fills (StencilSystem.to_petsc(consume=True)): never both resident
+            consume = not self._keep_system
             if self._pool is not None:
-                self._mat = self._pool.matrix(self.system())
+                self._mat = self._pool.matrix(self.system(), consume=consume)
             else:
-                self._mat = self.system().to_petsc()
+                self._mat = self.system().to_petsc(consume=consume)
             ev.end()
             if not self._keep_system:
-                self._diag = self._system.diag
+                if self._pool is not None:
+                    # the pool's matrix is refilled for other species: keep the diagonal
+                    self._diag = self._system.diag
                 self._system = None
         return self._mat
 
     def diagonal(self) -> np.ndarray:
-        """The operator's diagonal on the owned rows (cells..., momentum)."""
+        """The operator's diagonal on the owned rows (cells..., momentum).
+
+        With ``keep_system=False`` and a matrix of its own it is read from the matrix when
+        asked for (no array of the grid's size kept: it holds the diagonal slot's values as
+        assembled, so until a solve has scaled and unscaled the matrix they are the same
+        numbers)."""
         if self._system is not None:
             return self._system.diag
-        if self._diag is None:
-            return self.system().diag
-        return self._diag
+        if self._diag is not None:
+            return self._diag
+        if self._mat is not None and self._pool is None:
+            vec = self._mat.getDiagonal()
+            out = self.decomp.local_array(vec).copy()
+            vec.destroy()
+            return out
+        return self.system().diag
 
     def source(self) -> np.ndarray:
         """Source S of the owned cells (no time factor: the steady-state source)."""

@@ -19,6 +19,9 @@ of every slot's columns and values took ~3 times the stencil arrays).
 
 from __future__ import annotations
 
+import ctypes
+import mmap
+import sys
 import zlib
 
 import numpy as np
@@ -46,6 +49,7 @@ class StencilSystem:
         self.far_blocks: list[np.ndarray] = []
         self.far_values: list[np.ndarray] = []
         self.far_reach = 0  # largest offset component of a far entry
+        self.consumed = False  # its slots were handed back by a consuming to_petsc/refill
 
     @property
     def p_lower(self) -> np.ndarray:
@@ -197,14 +201,21 @@ class StencilSystem:
         for blocks, vals in zip(self.far_blocks, self.far_values, strict=True):
             yield blocks, 0, vals, not keep_zeros
 
-    def _fill(self, mat: PETSc.Mat, slots: list, counts: np.ndarray) -> None:
+    def _fill(self, mat: PETSc.Mat, slots: list, counts: np.ndarray, consume=False) -> None:
         """Insert the rows of ``slots`` into the preallocated ``mat``, :data:`CHUNK_ROWS`
         rows at a time (sorted compressed rows built by :func:`insert_slot`), so that no
-        array of the size of the whole matrix is made besides PETSc's own."""
+        array of the size of the whole matrix is made besides PETSc's own.  With
+        ``consume`` the pages of the value slots other than the diagonal are handed back
+        as their rows are inserted (:class:`_PageRelease`)."""
         dec = self.decomp
         dof = dec.dof
         ncells = dec.box.ncells
         step = max(1, CHUNK_ROWS // dof)
+        release = None
+        if consume:
+            release = _PageRelease(
+                [v for _b, _d, v, _drop in slots if not np.may_share_memory(v, self.diag)]
+            )
         for c0 in range(0, ncells, step):
             c1 = min(ncells, c0 + step)
             rows = counts[c0 * dof : c1 * dof]
@@ -217,6 +228,8 @@ class StencilSystem:
                 insert_slot(blocks, d, vals, drop, c0, c1, indptr, fill, col_idx, values)
             rowmap = np.arange(dec.row_start + c0 * dof, dec.row_start + c1 * dof)
             mat.setValuesIJV(indptr, col_idx, values, rowmap=rowmap.astype(PETSc.IntType))
+            if release is not None:
+                release.upto(c1, c1 == ncells)
 
     def _preallocated(self, slots: list) -> tuple[PETSc.Mat, np.ndarray]:
         """An AIJ matrix preallocated exactly for ``slots`` and the entries per row."""
@@ -234,29 +247,48 @@ class StencilSystem:
         d_nnz += o_nnz
         return mat, d_nnz
 
-    def to_petsc(self, keep_zeros: bool = False) -> PETSc.Mat:
+    def to_petsc(self, keep_zeros: bool = False, consume: bool = False) -> PETSc.Mat:
         """Assemble the parallel AIJ matrix of the owned rows.
 
         Exactly preallocated from a count of each row's entries, then filled block of rows
         by block of rows (:meth:`_fill`); missing neighbours and, unless ``keep_zeros``, zero
         spatial couplings are dropped.  With ``keep_zeros`` the pattern depends only on
-        :meth:`pattern_key` and the decomposition (:class:`MatrixPool`)."""
+        :meth:`pattern_key` and the decomposition (:class:`MatrixPool`).
+
+        ``consume``: the system is not used afterwards, except its diagonal: the memory of
+        its other slots is handed back while the matrix fills (their values then read as
+        zeros), so that the stencil arrays and the matrix are not resident at the same time
+        (81 x 81 x 41 x 32 protons on 2 ranks: the assembly's high-water mark per rank
+        1347 -> 1045 MB)."""
         slots = list(self._slots(keep_zeros))
         mat, counts = self._preallocated(slots)
-        self._fill(mat, slots, counts)
+        self._fill(mat, slots, counts, consume)
+        if consume:
+            self._consumed()
         mat.assemble()
         return mat
 
-    def refill(self, mat: PETSc.Mat) -> None:
+    def refill(self, mat: PETSc.Mat, consume: bool = False) -> None:
         """Overwrite the values of ``mat`` (made by ``to_petsc(keep_zeros=True)`` from a
-        system with the same :meth:`pattern_key`) with this system's."""
+        system with the same :meth:`pattern_key`) with this system's (``consume``: as for
+        :meth:`to_petsc`)."""
         slots = list(self._slots(keep_zeros=True))
         dec = self.decomp
         counts = np.zeros(dec.box.ncells * dec.dof, dtype=PETSc.IntType)
         for blocks, d, _vals, _drop in slots:
             count_row_slot(blocks, d, dec.dof, counts)
-        self._fill(mat, slots, counts)
+        self._fill(mat, slots, counts, consume)
+        if consume:
+            self._consumed()
         mat.assemble()
+
+    def _consumed(self) -> None:
+        """Forget the slots whose memory :meth:`_fill` handed back (only the diagonal
+        stays): a later use finds them missing instead of reading zeros."""
+        self.spatial, self.coupled = {}, {}
+        self.p_band = {d: None for d in self.p_band}
+        self.far_blocks, self.far_values, self.far_reach = [], [], 0
+        self.consumed = True
 
     def coo_entries(self) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         """The fixed pattern (explicit zeros kept) as global COO rows and columns, and per
@@ -297,6 +329,58 @@ class StencilSystem:
         return out
 
 
+class _PageRelease:
+    """Hands the pages of (cells, dof) C-contiguous value arrays back to the system as their
+    leading cells have been consumed (``madvise(MADV_DONTNEED)``: the memory stays mapped
+    and reads as zeros afterwards, so the arrays must not be used again; Linux only, a
+    no-op elsewhere).  Whole pages strictly inside each array's data are released, at
+    least :data:`RELEASE_BYTES` at a time, so that while the AIJ matrix is filled block of
+    rows by block of rows its growth is offset by the stencil's shrinking."""
+
+    def __init__(self, arrays: list[np.ndarray]):
+        self._madvise = _madvise()
+        self.arrays = [a for a in arrays if a.flags.c_contiguous and a.nbytes >= _PAGE]
+        self.done = [0] * len(self.arrays)  # bytes from each array's start released
+
+    def upto(self, cells: int, last: bool = False) -> None:
+        if self._madvise is None:
+            return
+        for i, a in enumerate(self.arrays):
+            row_bytes = a.nbytes // max(a.shape[0], 1)
+            end = a.nbytes if last else cells * row_bytes
+            if not last and end - self.done[i] < RELEASE_BYTES:
+                continue
+            base = a.ctypes.data
+            lo = -(-(base + self.done[i]) // _PAGE) * _PAGE
+            hi = ((base + end) // _PAGE) * _PAGE
+            if hi > lo:
+                self._madvise(lo, hi - lo, _MADV_DONTNEED)
+            self.done[i] = end
+
+
+_PAGE = mmap.PAGESIZE
+_MADV_DONTNEED = 4  # Linux
+#: least amount of one array released at once by :class:`_PageRelease`
+RELEASE_BYTES = 4 << 20
+_MADVISE = False
+
+
+def _madvise():
+    """libc's madvise (Linux), or None."""
+    global _MADVISE
+    if _MADVISE is False:
+        _MADVISE = None
+        if sys.platform.startswith("linux"):
+            try:
+                fn = ctypes.CDLL(None, use_errno=True).madvise
+                fn.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+                fn.restype = ctypes.c_int
+                _MADVISE = fn
+            except (OSError, AttributeError):
+                pass
+    return _MADVISE
+
+
 #: rows per block of :meth:`StencilSystem._fill` (a block's compressed rows take ~12 bytes
 #: per entry: a few MB)
 CHUNK_ROWS = 1 << 14
@@ -324,21 +408,24 @@ class MatrixPool:
         self._masks: list[np.ndarray] | None = None
         self._values: np.ndarray | None = None  # the COO values, reused by every refill
 
-    def matrix(self, system: StencilSystem) -> PETSc.Mat:
+    def matrix(self, system: StencilSystem, consume: bool = False) -> PETSc.Mat:
+        """The pool's matrix holding ``system`` (``consume``: the system is not used
+        afterwards except its diagonal, :meth:`StencilSystem.to_petsc`; the COO path
+        ignores it)."""
         key = system.pattern_key()
         if key != self._key:
             self.destroy()
             if self.coo:
                 self.mat = self._coo_matrix(system)
             else:
-                self.mat = system.to_petsc(keep_zeros=True)
+                self.mat = system.to_petsc(keep_zeros=True, consume=consume)
             self._key = key
         else:
             if self.coo:
                 self._values = system.coo_values(self._masks, self._values)
                 self.mat.setValuesCOO(self._values)
             else:
-                system.refill(self.mat)
+                system.refill(self.mat, consume=consume)
             self.refills += 1
         return self.mat
 

@@ -145,15 +145,17 @@ class LevelHierarchy:
             self.decomps.insert(0, Decomposition(coarsened_grid(fine.grid), fine.dof, da=da))
         # interpolation[l] maps level l - 1 to level l (None at l = 0)
         self.interpolation = _interpolations([d.da for d in self.decomps])
-        # row weights of the composite restriction (1 on the fine grid)
+        # row weights of the composite restriction (1 on the fine grid), per cell: the same
+        # for every momentum (the interpolation acts on each momentum alike), so stored with
+        # a momentum axis of length 1
         self.weights: list[np.ndarray] = [None] * levels
         w = decomp.create_vec()
         w.set(1.0)
-        self.weights[-1] = np.ones(decomp.box.c_shape + (decomp.dof,))
+        self.weights[-1] = np.ones(decomp.box.c_shape + (1,))
         for lvl in range(levels - 1, 0, -1):
             wc = self.decomps[lvl - 1].create_vec()
             self.interpolation[lvl].multTranspose(w, wc)
-            self.weights[lvl - 1] = self.decomps[lvl - 1].local_array(wc).copy()
+            self.weights[lvl - 1] = self.decomps[lvl - 1].local_array(wc)[..., :1].copy()
             w.destroy()
             w = wc
         w.destroy()
@@ -371,6 +373,7 @@ class MultigridSolver(LinearSolver):
         self._armed = None  # the fine matrix prepare_levels was called for
         self._galerkin: list[PETSc.Mat] = []
         self._set_levels: list[PETSc.Mat] | None = None  # the level operators PCMG holds
+        self._residuals: dict[int, PETSc.Vec] = {}  # PCMG's residual vectors per level
         if pc.getType() != "mg":
             return
         levels = pc.getMGLevels()
@@ -425,7 +428,24 @@ class MultigridSolver(LinearSolver):
             for lvl, a in enumerate(self._levels):
                 pc.getMGSmoother(lvl).setOperators(a)
             pc.getMGSmoother(self.hierarchy.levels - 1).setOperators(mat)
+            # PCMG's residual vectors, shared with the SmoothingStep smoothers
+            for lvl in range(1, self.hierarchy.levels):
+                pc.setMGR(lvl, self._residual(lvl))
         self.ksp.setUp()
+        if self.hierarchy is not None:
+            shared = pc.getMGType() == PETSc.PC.MGType.MULTIPLICATIVE
+            for lvl in range(1, self.hierarchy.levels):
+                smoother = pc.getMGSmoother(lvl)
+                if smoother.getType() == "python":
+                    ctx = smoother.getPythonContext()
+                    if isinstance(ctx, SmoothingStep):
+                        ctx.share(self._residual(lvl) if shared else None)
+
+    def _residual(self, lvl: int) -> PETSc.Vec:
+        """The residual vector of level ``lvl`` (made once per hierarchy)."""
+        if lvl not in self._residuals:
+            self._residuals[lvl] = self.hierarchy.decomps[lvl].create_vec()
+        return self._residuals[lvl]
 
     def _galerkin_levels(self, mat: PETSc.Mat) -> list[PETSc.Mat]:
         """P^T A P on every coarse level (for a caller without its transport)."""
@@ -444,9 +464,77 @@ class MultigridSolver(LinearSolver):
         for a in self._galerkin:
             a.destroy()
         self._galerkin = []
+        for v in self._residuals.values():
+            v.destroy()
+        self._residuals = {}
         if self.hierarchy is not None:
             self.hierarchy.destroy()
             self.hierarchy = None
+
+
+class SmoothingStep:
+    """Level smoother (a KSP of type ``python``; MULTIGRID_3D_OPTIONS in
+    :mod:`galprop_py.solvers.steady`): ``max_it`` steps x <- x + B (b - A x), B the KSP's
+    preconditioner (processor-local symmetric SOR there), as a Richardson KSP does.
+
+    It differs in what it costs: from a zero guess (PCMG's pre-smoothing, whose KSP it
+    marks so) the first step is x = B b without the product A x; the residual goes
+    into PCMG's residual vector of the level (handed over by :class:`MultigridSolver`:
+    PCMG needs it only between the smoothings of a V-cycle), so a step needs one vector
+    of its own (z = B r) where Richardson's has two.  Richardson with SOR instead passes x
+    to MatSOR, which on an MPIAIJ matrix from a nonzero x allocates and frees a vector of
+    the level's size per call (b - B_offdiag x), whose fresh pages cost as much kernel
+    time as the sweep.  One symmetric SOR step from x is x + M^-1 (b - A x): the same
+    iterates up to rounding."""
+
+    def __init__(self):
+        self._shared: PETSc.Vec | None = None
+        self._own: dict[str, PETSc.Vec] = {}
+
+    def create(self, ksp: PETSc.KSP) -> None:
+        # a python KSP refuses PCMG's norm type "none" at set-up; no norm is computed
+        ksp.setNormType(PETSc.KSP.NormType.PRECONDITIONED)
+
+    def share(self, residual: PETSc.Vec | None) -> None:
+        """Use ``residual`` (PCMG's residual vector of the level) as scratch; None: own."""
+        self._shared = residual
+
+    def _vec(self, name: str, like: PETSc.Vec) -> PETSc.Vec:
+        if name == "r" and self._shared is not None:
+            return self._shared
+        v = self._own.get(name)
+        if v is None or v.getSizes() != like.getSizes():
+            if v is not None:
+                v.destroy()
+            v = self._own[name] = like.duplicate()
+        return v
+
+    def solve(self, ksp: PETSc.KSP, b: PETSc.Vec, x: PETSc.Vec) -> None:
+        mat = ksp.getOperators()[0]
+        pc = ksp.getPC()
+        steps = int(ksp.getTolerances()[3])
+        done = 0
+        if steps > 0 and not ksp.getInitialGuessNonzero():
+            pc.apply(b, x)
+            done = 1
+        if done < steps:
+            r, z = self._vec("r", b), self._vec("z", b)
+            for _ in range(done, steps):
+                mat.mult(x, r)
+                r.aypx(-1.0, b)
+                pc.apply(r, z)
+                x.axpy(1.0, z)
+        ksp.setIterationNumber(steps)
+        ksp.setConvergedReason(PETSc.KSP.ConvergedReason.CONVERGED_ITS)
+
+    def reset(self, ksp: PETSc.KSP) -> None:
+        for v in self._own.values():
+            v.destroy()
+        self._own = {}
+
+    def destroy(self, ksp: PETSc.KSP) -> None:
+        self.reset(ksp)
+        self._shared = None
 
 
 def galerkin_requested() -> bool:

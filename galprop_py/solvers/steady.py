@@ -67,7 +67,12 @@ MULTIGRID_OPTIONS = {
 #: the ILU(0) factor of the fine level is as large as its matrix.  Measured on 2 ranks (same
 #: conditions, ILU(0) -> SOR): those protons 4 -> 8 iterations, solve 7.7 -> 8.5 s, peak 2.31 ->
 #: 1.77 GB per rank; examples/milky_way_3d (selling scheme) 152 -> 168 s, 10.9 -> 7.7 GB.
+#: The SOR steps are taken by :class:`~galprop_py.solvers.multigrid.SmoothingStep` (the same
+#: iterates as Richardson + SOR, one work vector instead of two and no per-call vector in
+#: MatSOR): those protons peak 1769 -> 1518 MB per rank with the lean solve (issue 7).
 MULTIGRID_3D_OPTIONS = MULTIGRID_OPTIONS | {
+    "mg_levels_ksp_type": "python",
+    "mg_levels_ksp_python_type": "galprop_py.solvers.multigrid.SmoothingStep",
     "mg_levels_pc_type": "sor",
     "mg_coarse_ksp_type": "richardson",
     "mg_coarse_ksp_max_it": 5,
@@ -161,8 +166,8 @@ SCALE_RANGE = 1e-12
 
 def momentum_scaling(decomp, rhs: np.ndarray, diag: np.ndarray) -> np.ndarray:
     """Scale s_k of the solution at momentum point k (same on every rank)."""
-    axes = tuple(range(rhs.ndim - 1))
-    est = np.max(np.abs(rhs) / np.maximum(np.abs(diag), 1e-300), axis=axes)
+    dof = rhs.shape[-1]
+    est = _local_estimate(rhs.reshape(-1, dof), diag.reshape(-1, dof))
     glob = np.empty_like(est)
     decomp.comm.tompi4py().Allreduce(est, glob, op=MPI.MAX)
     k = np.arange(glob.size)
@@ -174,6 +179,21 @@ def momentum_scaling(decomp, rhs: np.ndarray, diag: np.ndarray) -> np.ndarray:
     # does not make the density vanish there (cooled particles arrive): bound the range of
     # the scale so that the scaled system stays well conditioned
     return np.maximum(scale, SCALE_RANGE * scale.max())
+
+
+#: rows (cells) per block of :func:`_local_estimate`
+_ESTIMATE_ROWS = 1 << 13
+
+
+def _local_estimate(rhs: np.ndarray, diag: np.ndarray) -> np.ndarray:
+    """max over the rows of |rhs| / max(|diag|, 1e-300) per column, a block of rows at a time
+    (no temporaries of the arrays' size; the same numbers: a maximum is exact)."""
+    est = np.zeros(rhs.shape[1])
+    for r0 in range(0, rhs.shape[0], _ESTIMATE_ROWS):
+        r = np.abs(rhs[r0 : r0 + _ESTIMATE_ROWS])
+        r /= np.maximum(np.abs(diag[r0 : r0 + _ESTIMATE_ROWS]), 1e-300)
+        np.maximum(est, r.max(axis=0), out=est)
+    return est
 
 
 def scaled_solve(
@@ -193,16 +213,53 @@ def scaled_solve(
     :class:`~galprop_py.solvers.multigrid.MultigridSolver` rediscretise it on its coarse
     grids (without it, it uses Galerkin coarse operators); its time is ``setup_s``."""
     scale = momentum_scaling(dec, rhs, diag)
-    left, right = dec.create_vec(), dec.create_vec()
-    with dec.writable(left) as a:
-        a[...] = 1.0 / scale
-    with dec.writable(right) as a:
-        a[...] = scale
-    mat.diagonalScale(left, right)
+    b = _scaled_rhs(dec, rhs, scale)
+    return _solve_scaled(dec, solver, mat, scale, b, x, what, transport)
+
+
+def _scaled_rhs(dec, rhs: np.ndarray, scale: np.ndarray) -> PETSc.Vec:
+    """The right-hand side rhs / s of the scaled system as a new Vec."""
     b = dec.create_vec()
     with dec.writable(b) as arr:
-        arr[...] = rhs / scale
-    x.pointwiseMult(x, left)  # the guess in scaled unknowns
+        np.divide(rhs, scale, out=arr)
+    return b
+
+
+def _scale_matrix(dec, mat: PETSc.Mat, left: np.ndarray, right: np.ndarray, work=None) -> None:
+    """mat <- diag(left) mat diag(right) for per-momentum factors.  With ``work`` (a Vec of
+    the grid whose values are no longer needed) the rows and then the columns are scaled
+    through it (no new vector; the same numbers: PETSc scales rows, then columns, in one
+    pass too), otherwise through two new vectors in one pass."""
+    if work is not None:
+        with dec.writable(work) as a:
+            a[...] = left
+        mat.diagonalScale(work, None)
+        with dec.writable(work) as a:
+            a[...] = right
+        mat.diagonalScale(None, work)
+        return
+    lvec, rvec = dec.create_vec(), dec.create_vec()
+    with dec.writable(lvec) as a:
+        a[...] = left
+    with dec.writable(rvec) as a:
+        a[...] = right
+    mat.diagonalScale(lvec, rvec)
+    lvec.destroy()
+    rvec.destroy()
+
+
+def _solve_scaled(dec, solver, mat, scale, b, x, what, transport) -> SolveInfo:
+    """:func:`scaled_solve` from the scaled right-hand side ``b`` (a Vec, destroyed here).
+    No scaling vector lives during the iterations (the memory peak of a 3D solve): the
+    matrix is scaled through two new vectors before, and unscaled through ``b`` after; the
+    factors are those of the former kept vectors (1/s, then their reciprocals), bit for
+    bit."""
+    inv = 1.0 / scale
+    _scale_matrix(dec, mat, inv, scale)
+    with dec.writable(x) as a:
+        a *= inv  # the guess in scaled unknowns
+    # undo the scaling of the cached operator afterwards (time stepping may reuse it)
+    undo = (dec, mat, 1.0 / inv, 1.0 / scale)
     try:
         t0 = time.perf_counter()
         if transport is not None and isinstance(solver, MultigridSolver):
@@ -211,14 +268,14 @@ def scaled_solve(
         t1 = time.perf_counter()
         info = solver.solve(b, x, what=what)
         info.setup_s, info.solve_s = t1 - t0, time.perf_counter() - t1
-    finally:
-        # undo the scaling of the cached operator (time stepping may reuse it)
-        left.reciprocal()
-        right.reciprocal()
-        mat.diagonalScale(left, right)
-    x.pointwiseMult(x, left)  # left is s again
-    for v in (left, right, b):
-        v.destroy()
+    except BaseException:
+        _scale_matrix(*undo)  # b may still be locked by the interrupted solve
+        b.destroy()
+        raise
+    _scale_matrix(*undo, work=b)
+    b.destroy()
+    with dec.writable(x) as a:
+        a *= 1.0 / inv
     return info
 
 
@@ -323,17 +380,14 @@ def solve_steady(
         tolerances = solver.ksp.getTolerances()
         if tighter:
             solver.ksp.setTolerances(rtol=GUESS_RTOL_FACTOR * tolerances[0])
+        # the scaled right-hand side as a Vec, then the source arrays are dropped: they are
+        # not held during the iterations (the memory peak of a 3D solve)
+        mat = transport.matrix()
+        scale = momentum_scaling(dec, source, transport.diagonal())
+        b = _scaled_rhs(dec, source, scale)
+        del source, extra_source, guess
         try:
-            info = scaled_solve(
-                dec,
-                solver,
-                transport.matrix(),
-                transport.diagonal(),
-                source,
-                x,
-                what=what,
-                transport=transport,
-            )
+            info = _solve_scaled(dec, solver, mat, scale, b, x, what, transport)
         finally:
             if tighter:
                 solver.ksp.setTolerances(rtol=tolerances[0])
