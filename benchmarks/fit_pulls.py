@@ -5,7 +5,10 @@ The model is the closure fit of ``tests/test_fit.py`` (``tests/util.py``: ``clos
 ``closure_mock``): a proton slab (17 cells, 24 momenta, losses, reacceleration) with three
 free coordinates, log10 D0, the injection index above 7 GV and the force-field potential of
 the AMS-02 period, against AMS-02 protons (rigidity, 2-1000 GV) and the Voyager 1 LIS.
-Each mock k is the model at the true values on the datasets' own points, scattered by
+``--model boron_carbon`` (``tests/util.py``: ``bc_closure_data``): a slab network (C12 and
+O16 primaries, B10 and B11 secondaries, protons normalised) with log10 D0, delta, log10 of
+the C12 source abundance and the potential free, against AMS-02 B/C and carbon (rigidity,
+3-1000 GV).  Each mock k is the model at the true values on the datasets' own points, scattered by
 Gaussian noise with the data's relative total errors (``numpy.random.default_rng([seed,
 k])``), or with one relative error for every point (``--relative-error 0.03``).  Each mock is
 fitted with the package's fitter (:func:`galprop_py.fit.fitter.fit`: MIGRAD + HESSE with the
@@ -19,7 +22,7 @@ For a linear model with Gaussian errors they are standard normal: mean 0 (standa
 sigma, and chi^2 / dof has mean 1 (standard error sqrt(2 / dof) / sqrt(N)).
 
     .venv/bin/python benchmarks/fit_pulls.py [--n 50] [--minimiser least_squares]
-        [--seed 0] [--relative-error 0.03]
+        [--seed 0] [--relative-error 0.03] [--model boron_carbon]
     mpirun -n 2 .venv/bin/python benchmarks/fit_pulls.py      # 2 fits at once, same numbers
 
 Units: the coordinates' own (log10 of cm^2/s, dimensionless index, GV).
@@ -40,7 +43,13 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from util import CLOSURE_TRUE, closure_data, closure_mock  # noqa: E402
+from util import BC_TRUE, CLOSURE_TRUE, bc_closure_data, closure_data, closure_mock  # noqa: E402
+
+#: the closure models: config dict (minimiser=...) and the true values
+MODELS = {
+    "protons": (closure_data, CLOSURE_TRUE),
+    "boron_carbon": (bc_closure_data, BC_TRUE),
+}
 
 #: fraction of a standard normal within 1 sigma
 WITHIN_ONE_SIGMA = erf(1 / sqrt(2))
@@ -77,9 +86,12 @@ class MockFits:
         return (self.values - self.true) / (error_scale * self.errors)
 
 
-def mock_fits(n=50, minimiser="migrad", seed=0, relative_error=None, world=None) -> MockFits:
-    """Fit ``n`` mocks of the closure model (noise seed ``[seed, k]`` for mock k) with
-    ``minimiser``; ``relative_error`` as :func:`util.closure_mock` (``None``: the data's).
+def mock_fits(
+    n=50, minimiser="migrad", seed=0, relative_error=None, world=None, model="protons"
+) -> MockFits:
+    """Fit ``n`` mocks of the closure ``model`` (:data:`MODELS`; noise seed ``[seed, k]`` for
+    mock k) with ``minimiser``; ``relative_error`` as :func:`util.closure_mock` (``None``:
+    the data's).
 
     The mocks are shared out over the ranks of ``world`` (an mpi4py communicator, default
     COMM_WORLD): rank r fits mocks r, r + size, ... alone (``PETSc.COMM_SELF``), and every
@@ -101,13 +113,14 @@ def mock_fits(n=50, minimiser="migrad", seed=0, relative_error=None, world=None)
     world = world or MPI.COMM_WORLD
     start = time.perf_counter()
     comm = PETSc.COMM_SELF
-    cfg = config_from_dict(closure_data(minimiser=minimiser))
+    make, values = MODELS[model]
+    cfg = config_from_dict(make(minimiser=minimiser))
     truth = Evaluator(cfg, comm)  # solves the true model once for all mocks
     coords = truth.coords
     lo, hi = truth.bounds()
-    u_true = np.array([c.coordinate(CLOSURE_TRUE[c.name]) for c in coords])
+    u_true = np.array([c.coordinate(values[c.name]) for c in coords])
     with contextlib.redirect_stdout(io.StringIO()):
-        clean = closure_mock(None, relative_error, evaluator=truth)
+        clean = closure_mock(None, relative_error, evaluator=truth, truth=values)
         linear = Evaluator(cfg, comm, data=clean)
         jac = linear.jacobian(u_true)
     names = [c.name for c in linear.chi2.comparisons]
@@ -117,7 +130,7 @@ def mock_fits(n=50, minimiser="migrad", seed=0, relative_error=None, world=None)
     mine = []
     for k in range(world.rank, n, world.size):
         with contextlib.redirect_stdout(io.StringIO()):  # the solves' and fit's progress lines
-            mock = closure_mock([seed, k], relative_error, evaluator=truth)
+            mock = closure_mock([seed, k], relative_error, evaluator=truth, truth=values)
             t0 = time.perf_counter()
             res = fit(cfg, comm=comm, data=mock, write=False)
             seconds = time.perf_counter() - t0
@@ -209,6 +222,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=50, help="number of mocks (default 50)")
     ap.add_argument("--minimiser", choices=("migrad", "least_squares"), default="migrad")
+    ap.add_argument("--model", choices=tuple(MODELS), default="protons", help="closure model")
     ap.add_argument("--seed", type=int, default=0, help="mock k uses default_rng([seed, k])")
     ap.add_argument(
         "--relative-error",
@@ -226,7 +240,7 @@ def main(argv=None) -> None:
     petsc4py.init(sys.argv[:1])
     from mpi4py import MPI
 
-    mf = mock_fits(args.n, args.minimiser, args.seed, args.relative_error)
+    mf = mock_fits(args.n, args.minimiser, args.seed, args.relative_error, model=args.model)
     if MPI.COMM_WORLD.rank == 0:
         print(report(mf))
 

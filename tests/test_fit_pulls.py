@@ -1,11 +1,12 @@
 """Pulls of the fit over repeated mocks (issue 8): the closure model of ``test_fit.py`` fitted
 to N mocks made by the code with Gaussian noise of the data's errors
-(``benchmarks/fit_pulls.py``, which prints the same statistics for 50 or more mocks).
+(``benchmarks/fit_pulls.py``, which prints the same statistics for 50 or more mocks), and a
+B/C network model (``--model boron_carbon``).
 
 For a model that is linear in its coordinates over the noise, with Gaussian errors and the
 errors of the fit equal to the true spread, each pull (u_fit - u_true) / sigma_u is standard
 normal.  The tolerances are three standard errors for N samples of a standard normal
-(N = 40 for MIGRAD, 20 for least_squares):
+(N = 40 for MIGRAD, 20 for least_squares, 30 for the B/C model):
 
 * mean pull: |mean| < 3 / sqrt(N);
 * width (sample standard deviation s): |s - 1| < 3 / sqrt(2 (N - 1)) (the large-N standard
@@ -32,6 +33,7 @@ import pytest
 ROOT = Path(__file__).parents[1]
 N_MOCKS = 40  # MIGRAD; least_squares: the first N_LSQ of the same mocks
 N_LSQ = 20
+N_BC = 30  # the B/C network model, MIGRAD
 P_WITHIN = erf(1 / sqrt(2))  # a standard normal within 1 sigma
 
 
@@ -50,6 +52,11 @@ fit_pulls = _benchmark()
 @pytest.fixture(scope="module")
 def migrad():
     return fit_pulls.mock_fits(N_MOCKS, "migrad", seed=2024)
+
+
+@pytest.fixture(scope="module")
+def boron_carbon():
+    return fit_pulls.mock_fits(N_BC, "migrad", seed=7, model="boron_carbon")
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +123,15 @@ def test_pulls_follow_the_linear_model_of_the_same_noise(migrad):
     )
     st = fit_pulls.pull_statistics(migrad.linear)
     assert _mean_ok(st, migrad.n).all() and _width_ok(st, migrad.n).all()
+
+
+@pytest.mark.serial  # the same mocks give the same fits on any rank count (the proton model)
+def test_boron_carbon_pulls_are_standard_normal(boron_carbon):
+    """A secondary-to-primary network (C12, O16 -> B10, B11 in a slab; log10 D0, delta,
+    log10 of the C abundance, phi against AMS-02 B/C and C), 30 mocks: every criterion, and
+    the width test fails with the errors scaled by 2 or 1/2."""
+    assert boron_carbon.coordinates[:2] == ["log10(diffusion.d0_cm2_s)", "diffusion.delta"]
+    _check(boron_carbon)
+    for scale in (2.0, 0.5):
+        st = fit_pulls.pull_statistics(boron_carbon.pulls(error_scale=scale))
+        assert not _width_ok(st, boron_carbon.n).any(), (scale, st["width"])

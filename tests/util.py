@@ -126,7 +126,57 @@ def closure_data(output_dir="unused", minimiser="migrad") -> dict:
     }  # fmt: skip
 
 
-def closure_mock(noise_seed=None, relative_error=MOCK_ERROR, evaluator=None) -> dict:
+#: the true values of the B/C closure fit (:func:`bc_closure_data`)
+BC_TRUE = {"diffusion.d0_cm2_s": 3.0e28, "diffusion.delta": 0.45, "species.0.abundance": 3.0e-3,
+           "phi.ams": 0.6}  # fmt: skip
+
+
+def bc_closure_data(output_dir="unused", minimiser="migrad") -> dict:
+    """A slab network (17 cells, 24 momenta, the galaxy's losses, no reacceleration): C12 and
+    O16 primaries, B10 and B11 secondaries, protons under [normalization]; [fit]: log10 D0,
+    delta, the C12 source abundance (log) and one potential against AMS-02 B/C and carbon
+    (rigidity, 3-1000 GV), started away from :data:`BC_TRUE`."""
+    return {
+        "run": {"output_dir": str(output_dir), "name": "bc_closure"},
+        "grid": {"geometry": "slab1d", "z_max_kpc": 4.0, "n_z": 17},
+        "momentum": {"min": 0.1, "max": 1.0e4, "n": 24},
+        "species": [
+            {"name": "C12", "abundance": BC_TRUE["species.0.abundance"],
+             "injection": {"indices": [2.35]}},
+            {"name": "O16", "abundance": 3.0e-3, "injection": {"indices": [2.35]}},
+            {"name": "B11", "abundance": 0.0},
+            {"name": "B10", "abundance": 0.0},
+            {"name": "H1", "injection": {"indices": [2.35]}},
+        ],
+        "diffusion": {"d0_cm2_s": BC_TRUE["diffusion.d0_cm2_s"],
+                      "delta": BC_TRUE["diffusion.delta"]},
+        "reacceleration": {"v_alfven_km_s": 0.0},
+        "source": {"profile": "thin_disc"},
+        "modulation": {"phi_gv": BC_TRUE["phi.ams"]},
+        "solver": {"petsc": {"steady_ksp_rtol": 1e-10}},
+        "output": {"plot": False},
+        "fit": {
+            "minimiser": minimiser,
+            "tolerance": 0.01,
+            "parameters": [
+                {"key": "diffusion.d0_cm2_s", "initial": 4.5e28, "min": 5e27, "max": 2e29,
+                 "log": True},
+                {"key": "diffusion.delta", "initial": 0.5, "min": 0.2, "max": 0.8},
+                {"key": "species.0.abundance", "initial": 2.0e-3, "min": 1e-4, "max": 3e-2,
+                 "log": True},
+            ],
+            "datasets": [
+                {"name": "ams02_bc_rigidity", "model": "B/C", "x_min": 3.0, "x_max": 1000.0,
+                 "phi_group": "ams"},
+                {"name": "ams02_carbon_rigidity", "model": "C", "x_min": 3.0, "x_max": 1000.0,
+                 "phi_group": "ams"},
+            ],
+            "modulation": {"ams": {"initial": 0.45, "min": 0.1, "max": 1.5}},
+        },
+    }  # fmt: skip
+
+
+def closure_mock(noise_seed=None, relative_error=MOCK_ERROR, evaluator=None, truth=None) -> dict:
     """Mock points: the model at the true values (:data:`CLOSURE_TRUE`) on each dataset's own
     points (and axis), with symmetric errors, optionally scattered by Gaussian noise of that
     size (``numpy.random.default_rng(noise_seed)``; datasets in the [fit] order).
@@ -135,13 +185,15 @@ def closure_mock(noise_seed=None, relative_error=MOCK_ERROR, evaluator=None) -> 
     own relative total error in the shipped dataset (mean of its lower and upper errors over
     its value) times the model.  ``evaluator``: an :class:`~galprop_py.fit.fitter.Evaluator`
     of the closure config to reuse (its LIS cache then holds the truth: one solve for many
-    mocks); by default a new one."""
+    mocks); by default a new one.  ``truth``: the true values (default
+    :data:`CLOSURE_TRUE`; :data:`BC_TRUE` with an evaluator of :func:`bc_closure_data`)."""
     import dataclasses
 
     from galprop_py.fit.fitter import Evaluator
 
+    truth = truth or CLOSURE_TRUE
     ev = evaluator or Evaluator(config_from_dict(closure_data()))
-    u = np.array([c.coordinate(CLOSURE_TRUE[c.name]) for c in ev.coords])
+    u = np.array([c.coordinate(truth[c.name]) for c in ev.coords])
     curves = ev.chi2.curves(ev.local(ev._config_values(u)), ev.phis(u))
     rng = np.random.default_rng(noise_seed)
     mock = {}
