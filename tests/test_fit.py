@@ -169,6 +169,7 @@ BAD_FIT = [
     (dict(datasets__0__name="ams03"), "fit.datasets.0.name = 'ams03': allowed: 'ace_cris"),
     (dict(datasets__0__colour=1), "fit.datasets.0.colour = 1: unknown key"),
     (dict(datasets__0__model="B/C"), "'ams02_proton_rigidity' is a flux"),
+    (dict(datasets__0__name="ams02_electron"), "is on the leptons' energy axis; model = 'H'"),
     (dict(datasets__0__phi_group="solar"), "phi_group = 'solar' is not a [fit.modulation]"),
     (dict(datasets__1__phi_group="ams"), "'voyager1_proton' is a local interstellar"),
     (dict(datasets__0__x_min=2000.0), "x_min = 2000 must be below x_max = 1000"),
