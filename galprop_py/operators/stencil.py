@@ -566,3 +566,9 @@ def warm_up() -> None:
         np.empty(4, PETSc.IntType),
         np.empty(4, PETSc.ScalarType),
     )
+    from .momentum_flux import _add_drift, _flows
+
+    pdot = np.ones((2, 3))
+    edges, rows = np.array([1], dtype=np.intp), np.array([0], dtype=np.intp)
+    _flows(pdot, 1, 1, 3)
+    _add_drift(np.zeros((2, 2)), pdot, 1, 1, 3, edges, rows, np.ones(1))
