@@ -13,7 +13,7 @@ import pytest
 
 from galprop_py import units
 from galprop_py.config import config_from_dict
-from galprop_py.fit import gradients
+from galprop_py.fit import jacobian
 from galprop_py.fit.build_once import BuildCache
 from galprop_py.fit.fitter import Evaluator, fit
 from galprop_py.run import run
@@ -148,7 +148,7 @@ def test_lepton_jacobian_equals_differences_of_full_solves():
     of full re-solves (steps 1e-3 of the ranges) to 1e-4 of each column's largest value."""
     ev = Evaluator(config_from_dict(_leptons()))
     u = ev.initial()
-    r0, jac = gradients.residual_jacobian(ev, u)
+    r0, jac = jacobian.residual_jacobian(ev, u)
     assert ev.build.stats.species_solved == 4
     lo, hi = ev.bounds()
 

@@ -8,8 +8,11 @@
   and what it writes (best-fit TOML, ``fit_result.json``, residual plots).
 * :mod:`galprop_py.fit.scan` -- a grid of parameter values, one model per MPI
   sub-communicator, one table of local spectra and chi^2.
-* :mod:`galprop_py.fit.gradients` -- d chi^2 / d theta from forward sensitivities of the
-  linear systems (used by the fit with ``gradient = "analytic"``).
+* :mod:`galprop_py.fit.gradients` -- forward sensitivities of the linear systems (used by
+  the fit with ``gradient = "analytic"``); :mod:`galprop_py.fit.jacobian` -- the residuals'
+  Jacobian and d chi^2 / d theta from them.
+* :mod:`galprop_py.fit.build_once` -- what a fit builds once, and the species it does not
+  solve again.
 * :mod:`galprop_py.fit.cli` -- ``galprop-py fit`` and ``galprop-py scan``.
 
 This package is imported by :mod:`galprop_py.config` (for the ``[fit]`` block): nothing heavy

@@ -139,7 +139,7 @@ class Evaluator:
         self._cache: OrderedDict[tuple, LocalSpectra] = OrderedDict()
         self.calls = 0
         self.solve_seconds: list[float] = []
-        from .gradients import TangentCache
+        from .jacobian import TangentCache
 
         self.tangents = TangentCache()  # solves with sensitivities (fit.gradient = "analytic")
         self.config_for(self._config_values(self.initial()))  # a bad key fails now
@@ -225,13 +225,13 @@ class Evaluator:
 
     def jacobian(self, u) -> np.ndarray:
         """d residuals / d u from forward sensitivities (:mod:`galprop_py.fit.gradients`)."""
-        from .gradients import residual_jacobian
+        from .jacobian import residual_jacobian
 
         return residual_jacobian(self, u)[1]
 
     def gradient(self, u) -> np.ndarray:
         """d chi^2 / d u from forward sensitivities (:mod:`galprop_py.fit.gradients`)."""
-        from .gradients import chi2_gradient
+        from .jacobian import chi2_gradient
 
         return chi2_gradient(self, u)
 

@@ -53,9 +53,7 @@ Units: derivatives are per unit of the minimiser's coordinate (log10 of the valu
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,7 +110,7 @@ class Tangents:
     """The local spectra of one parameter point and their derivatives:
     ``dlis[i][species][group]`` = d LIS_group / d u_i (``LocalSpectra.parts``) at fixed
     normalisation factors (the factors' change comes from the renormalisation in
-    :func:`residual_jacobian`)."""
+    :func:`galprop_py.fit.jacobian.residual_jacobian`)."""
 
     local: LocalSpectra
     dlis: list[dict[str, dict[str, np.ndarray]]]
@@ -482,49 +480,6 @@ def _solve_tangents(ev, u) -> Tangents:
     )
 
 
-# --- Jacobian and gradient of the residuals ----------------------------------------------------
-class TangentCache:
-    """The Evaluator's last few :class:`Tangents` by config values; also fills the
-    Evaluator's LIS cache (the value at a gradient's point then costs no solve)."""
-
-    def __init__(self, size: int = 4):
-        self.size = size
-        self.entries: OrderedDict[tuple, Tangents] = OrderedDict()
-        self.evaluations = 0
-        self.seconds: list[float] = []
-
-    def get(self, ev, u) -> Tangents:
-        values = ev._config_values(u)
-        if values in self.entries:
-            self.entries.move_to_end(values)
-            return self.entries[values]
-        t = solve_tangents(ev, u)
-        self.seconds.append(t.seconds)
-        self.entries[values] = t
-        if len(self.entries) > self.size:
-            self.entries.popitem(last=False)
-        if values not in ev._cache:
-            ev._cache[values] = t.local
-            ev.solve_seconds.append(t.seconds)
-            if len(ev._cache) > ev.cache_size:
-                ev._cache.popitem(last=False)
-        return t
-
-
-def _residuals(ev, local, phis) -> np.ndarray:
-    return np.concatenate(list(ev.chi2.residuals(local, phis).values()))
-
-
-def _shifted(local: LocalSpectra, direction: dict, t: float) -> LocalSpectra:
-    """The local spectra LIS + t dLIS, renormalised at whatever potential they are used with
-    (``run_phi`` NaN: never equal to it)."""
-    parts = {
-        n: {g: a + t * direction[n][g] for g, a in groups.items()}
-        for n, groups in local.parts.items()
-    }
-    return dataclasses.replace(local, parts=parts, run_phi=float("nan"))
-
-
 def _is_target_key(key: str) -> bool:
     parts = key.split(".")
     return parts[0] == "normalization" or (
@@ -532,92 +487,14 @@ def _is_target_key(key: str) -> bool:
     )
 
 
-def _retargeted(ev, local: LocalSpectra, u) -> LocalSpectra:
-    """``local`` with the normalisation targets of the config at ``u``, renormalised at
-    whatever potential it is used with."""
-    from types import SimpleNamespace
-
-    from ..solvers.network import normalisation_targets
-
-    cfg = ev.config_for(ev._config_values(u))
-    blocks = SimpleNamespace(blocks={b.name: b for b in cfg.species})
-    targets = normalisation_targets(cfg, blocks, list(local.parts))
-    return dataclasses.replace(local, targets=targets, run_phi=float("nan"))
-
-
-def residual_jacobian(ev, u) -> tuple[np.ndarray, np.ndarray]:
-    """Residuals at ``u`` and their Jacobian d r / d u (columns in ``ev.coords`` order)."""
-    u = np.asarray(u, float)
-    cache = ev.tangents
-    tg = cache.get(ev, u)
-    cache.evaluations += 1
-    phis = ev.phis(u)
-    r0 = _residuals(ev, tg.local, phis)
-    jac = np.empty((r0.size, u.size))
-    k = 0
-    for j, c in enumerate(ev.coords):
-        if c.kind == "config" and _is_target_key(c.name):
-            # a normalisation target (its flux, its energy): no system depends on it, the
-            # renormalised local spectra do -- central differences of those, no solve
-            k += 1
-            col = np.zeros(r0.size)
-            h = SYSTEM_STEP * (c.upper - c.lower)
-            for off, w in _stencil(float(u[j]), h, c.lower, c.upper):
-                if off == 0:
-                    col += w * r0
-                    continue
-                up = np.array(u, float)
-                up[j] += off * h
-                col += w * _residuals(ev, _retargeted(ev, tg.local, up), phis)
-            jac[:, j] = col
-        elif c.kind == "config":
-            d = tg.dlis[k]
-            k += 1
-            rel = max(
-                (
-                    float(np.max(sum(np.abs(x) for x in d[n].values()) / np.maximum(a, 1e-300)))
-                    for n, a in tg.local.lis.items()
-                ),
-                default=0.0,
-            )
-            if not rel > 0:
-                jac[:, j] = 0.0
-                continue
-            t = TANGENT_STEP / rel
-            r_up = _residuals(ev, _shifted(tg.local, d, t), phis)
-            r_down = _residuals(ev, _shifted(tg.local, d, -t), phis)
-            jac[:, j] = (r_up - r_down) / (2 * t)
-        else:
-            g = c.name.removeprefix("phi.")
-            col = np.zeros(r0.size)
-            for off, w in _stencil(float(u[j]), PHI_STEP, c.lower, c.upper):
-                if off == 0:
-                    col += w * r0
-                    continue
-                shifted = dict(phis)
-                shifted[g] = phis[g] + off * PHI_STEP
-                col += w * _residuals(ev, tg.local, shifted)
-            jac[:, j] = col
-    return r0, jac
-
-
-def chi2_gradient(ev, u) -> np.ndarray:
-    """d chi^2 / d u = 2 J^T r."""
-    r0, jac = residual_jacobian(ev, u)
-    return 2.0 * jac.T @ r0
-
-
 __all__ = [
     "PHI_STEP",
     "SYSTEM_STEP",
     "TANGENT_STEP",
-    "TangentCache",
     "Tangents",
-    "chi2_gradient",
     "derivatives",
     "differentiated_terms",
     "ghosted",
     "operator_transport",
-    "residual_jacobian",
     "solve_tangents",
 ]
