@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 
 import typer
 
+from . import stop_signal
+
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_INPUT = 2
@@ -480,8 +482,6 @@ def _report(error: BaseException | None) -> int:
 
 
 def main(argv=None) -> int:
-    from . import stop_signal
-
     stop_signal.hold()  # until a run can act on SIGTERM/SIGUSR1 (see stop_signal)
     try:
         return _main(argv)
@@ -490,8 +490,6 @@ def main(argv=None) -> int:
 
 
 def _main(argv) -> int:
-    from . import stop_signal
-
     argv = list(sys.argv[1:] if argv is None else argv)
     ours, petsc_args = _split_petsc(argv)
     req = parse(ours)

@@ -27,7 +27,6 @@ import pytest
 
 from galprop_py.config import config_from_dict, default_model_path, load_config
 from galprop_py.galaxy.transport import rigidity_power_law
-from galprop_py.units import M_E_GEV
 
 LEPTONS = ("electron", "positron", "antiproton")
 
@@ -100,7 +99,7 @@ def _nuclei_and_electrons():
 # the same numbers on any rank count is test_rank_invariance.py's check
 @pytest.mark.serial
 def test_default_model_meets_data():
-    from galprop_py.fit.chi2 import Chi2, LocalSpectra
+    from galprop_py.fit.chi2 import Chi2, LocalSpectra, with_energy_axis
     from galprop_py.fit.config import FitBlock
     from galprop_py.run import run
 
@@ -138,7 +137,7 @@ def test_default_model_meets_data():
         modulation={"leptons": {"initial": cfg.modulation.phi_negative_gv}},
     )  # fmt: skip
     comp = Chi2(electrons).comparisons[0]
-    curve = dict(result.elements["e-"], energy=result.elements["e-"]["t_n"] + M_E_GEV)
+    curve = with_energy_axis(result.elements["e-"])
     r = comp.residuals({"e-": curve})
     assert float(r @ r) / comp.points < 2.0, float(r @ r) / comp.points
 

@@ -6,10 +6,10 @@ the species whose sources changed."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 
 import numpy as np
 import pytest
+from util import closure_mock
 
 from galprop_py import units
 from galprop_py.config import config_from_dict
@@ -118,17 +118,6 @@ def test_the_cache_solves_only_what_a_source_change_reaches():
     assert small.stats.species_solved == 8
 
 
-def _mock(ev) -> dict:
-    """Noise-free mock points at :data:`TRUE` with 2 % errors, on each dataset's points."""
-    u = np.array([c.coordinate(TRUE[c.name]) for c in ev.coords])
-    curves = ev.chi2.curves(ev.local(ev._config_values(u)), ev.phis(u))
-    out = {}
-    for c in ev.chi2.comparisons:
-        m = c.model_values(curves[c.phi_group])
-        out[c.name] = dataclasses.replace(c.data, x=c.x, y=m, y_err_lo=0.02 * m, y_err_hi=0.02 * m)
-    return out
-
-
 def test_energy_axis_is_the_total_energy():
     """The model at an AMS-02 electron point E is the e- curve at kinetic energy E - m_e c^2
     (flux per GeV the same for dE and dT)."""
@@ -180,7 +169,7 @@ def test_lepton_closure_recovers_the_truth(tmp_path_shared):
     data = _leptons()
     data["run"]["output_dir"] = str(tmp_path_shared)  # rank 0 writes, every rank reads
     cfg = config_from_dict(data)
-    mock = _mock(Evaluator(cfg))
+    mock = closure_mock(None, 0.02, evaluator=Evaluator(cfg), truth=TRUE)  # 2 % errors
     res = fit(cfg, data=mock)
     assert res.valid, res.message
     for name, true in TRUE.items():

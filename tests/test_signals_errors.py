@@ -76,6 +76,20 @@ def _wait_until_held(proc, sig, timeout=30.0) -> None:
     raise AssertionError(f"{sig!r} never caught by the starting process")
 
 
+def _signal_during_start_up(cmd, cwd, sig) -> tuple[int, str]:
+    """Start ``cmd``, send it ``sig`` as soon as the program holds it and before PETSc is
+    loaded (during the imports), and return its exit status and output."""
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    _wait_until_held(proc, sig)
+    with open(f"/proc/{proc.pid}/maps") as f:
+        assert "petsc" not in f.read(), "caught only once PETSc was loaded: not during start-up"
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=120)
+    return proc.returncode, out
+
+
 @pytest.mark.serial
 @pytest.mark.skipif(MPI.COMM_WORLD.size > 1, reason="spawns its own process")
 @pytest.mark.skipif(not __import__("os").path.isdir("/proc/self"), reason="needs /proc")
@@ -92,16 +106,10 @@ def test_signal_during_start_up_stops_a_transient_run_with_its_checkpoint(tmp_pa
         "[time]\ndt_myr = 0.01\nt_end_myr = 1000.0\n"
         "[output]\nplot = false\n"
     )
-    cmd = [*GALPROP_CLI, "run", str(cfg), "--no-progress"]
-    proc = subprocess.Popen(
-        cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    code, out = _signal_during_start_up(
+        [*GALPROP_CLI, "run", str(cfg), "--no-progress"], tmp_path, signal.SIGUSR1
     )
-    _wait_until_held(proc, signal.SIGUSR1)
-    with open(f"/proc/{proc.pid}/maps") as f:
-        assert "petsc" not in f.read(), "caught only once PETSc was loaded: not during start-up"
-    proc.send_signal(signal.SIGUSR1)
-    out, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 0, out
+    assert code == 0, out
     assert "checkpoint written" in out, out
     import h5py
 
@@ -115,16 +123,12 @@ def test_signal_during_start_up_stops_a_transient_run_with_its_checkpoint(tmp_pa
 def test_signal_during_start_up_still_ends_a_steady_run(tmp_path):
     """A steady run has no checkpoint to write: SIGTERM during its start-up ends it as
     Python's default does (status -15), after the program held it through the imports."""
-    cmd = [*GALPROP_CLI, "run", "grid.n_r=11", "grid.n_z=11", "--no-progress"]
-    proc = subprocess.Popen(
-        cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    code, out = _signal_during_start_up(
+        [*GALPROP_CLI, "run", "grid.n_r=11", "grid.n_z=11", "--no-progress"],
+        tmp_path,
+        signal.SIGTERM,
     )
-    _wait_until_held(proc, signal.SIGTERM)
-    with open(f"/proc/{proc.pid}/maps") as f:
-        assert "petsc" not in f.read(), "caught only once PETSc was loaded: not during start-up"
-    proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=120)
-    assert proc.returncode == -signal.SIGTERM, out
+    assert code == -signal.SIGTERM, out
     assert not (tmp_path / "output").exists() or not any((tmp_path / "output").rglob("*.h5"))
 
 

@@ -23,9 +23,9 @@ import argparse
 import time
 from pathlib import Path
 
-from galprop_py import observations, units
+from galprop_py import observations
 from galprop_py.config import config_from_dict, default_model_path, load_config
-from galprop_py.fit.chi2 import Chi2, Comparison, LocalSpectra
+from galprop_py.fit.chi2 import Chi2, Comparison, LocalSpectra, with_energy_axis
 from galprop_py.fit.config import FitBlock, FitDataset
 from galprop_py.fit.output import plot_residuals
 from galprop_py.run import run
@@ -72,10 +72,11 @@ def evaluate_leptons(model: Path | None, coarse: bool, out: Path) -> None:
     print("| data set | model | range [GeV] | points | chi^2 | chi^2 / point |")
     print("|---|---|---|---|---|---|")
     for name, label, key in LEPTON_SETS:
-        curve = {**pool[key], "energy": pool[key]["t_n"] + units.M_E_GEV}
+        curve = with_energy_axis(pool[key])
+        data = observations.load(name)
         for lo, hi in ((1.0, 1000.0), (1.0, 10.0), (10.0, 1000.0)):
             spec = FitDataset(name=name, model=label, x_min=lo, x_max=hi, phi_group="run")
-            comp = Comparison(spec, observations.load(name))
+            comp = Comparison(spec, data)
             r = comp.residuals({label: curve})
             value = float(r @ r)
             print(f"| {name} | {label} | {lo:g}-{hi:g} | {comp.points} | {value:.1f} | "

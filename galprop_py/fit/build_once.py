@@ -247,13 +247,14 @@ class BuildCache:
         model.production._rates = parts.rates
         return model
 
-    def known_responses(self, cfg: Config, model, must_solve: set[str] | None = None) -> dict:
-        """The last solve's responses of the species that ``cfg`` leaves as they were: not
-        among the species whose sources changed, nor ``must_solve``, nor fed by either."""
+    def _known_responses(self, dump: dict, model, must_solve: set[str] | None) -> dict:
+        """The last solve's responses of the species that a config (its :func:`_solve_dump`)
+        leaves as they were: not among the species whose sources changed, nor
+        ``must_solve``, nor fed by either."""
         if self._last is None:
             return {}
-        dump, responses = self._last
-        changed = changed_sources(dump, _solve_dump(cfg))
+        last, responses = self._last
+        changed = changed_sources(last, dump)
         if changed is None:
             return {}
         solve = fed_by(model, changed | (must_solve or set()))
@@ -261,18 +262,19 @@ class BuildCache:
 
     def solve_network(self, cfg: Config, model, decomp, must_solve=None, **kw):
         """:func:`galprop_py.run.solve_steady_network` of ``cfg`` that takes the species
-        :meth:`known_responses` leaves from the last solve, and keeps this one's responses
+        :meth:`_known_responses` leaves from the last solve, and keeps this one's responses
         for the next (``kw``: its ``timings``, ``after_component``)."""
         from ..run import solve_steady_network
 
-        known = self.known_responses(cfg, model, must_solve)
+        dump = _solve_dump(cfg)
+        known = self._known_responses(dump, model, must_solve)
         self._last = None  # its arrays are not needed beyond ``known``
         responses, solve_info = solve_steady_network(
             cfg, model, decomp, self.comm, known=known, **kw
         )
         size = sum(a.nbytes for groups in responses.values() for a in groups.values())
         if self.comm.tompi4py().allreduce(size, op=MPI.MAX) <= self.keep_bytes:
-            self._last = (_solve_dump(cfg), responses)
+            self._last = (dump, responses)
         self.stats.species_reused += len(known)
         self.stats.species_solved += len(responses) - len(known)
         return responses, solve_info

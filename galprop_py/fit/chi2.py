@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import observations, units
 from ..observations import ENERGY, KINETIC_ENERGY_PER_NUCLEON, RIGIDITY, ObservedSpectrum
-from ..solvers.network import normalisation_targets, source_group
+from ..solvers.network import group_factors, normalisation_targets, source_group
 from ..spectra import element_spectra, flux_at, ratio_label, ratio_spectra, species_spectrum
 from .config import LEPTON_CURVES, FitBlock, FitDataset
 
@@ -38,6 +38,13 @@ AXIS_KEYS = {
     RIGIDITY: ("rigidity", "lis_r", "toa_r"),
     ENERGY: ("energy", "lis", "toa"),
 }
+
+
+def with_energy_axis(curve: dict) -> dict:
+    """A lepton curve (species, ``e-``/``e+`` or the positron fraction) with the total energy
+    E = T + m_e c^2 [GeV] of its points as ``"energy"`` (one particle, A = 1), the axis the
+    AMS-02 lepton data are published on."""
+    return {**curve, "energy": np.asarray(curve["t_n"]) + units.M_E_GEV}
 
 
 def _loglog(x, y, x_new) -> np.ndarray:
@@ -112,13 +119,10 @@ class LocalSpectra:
     def factors(self, phi_norm: float) -> dict[str, float]:
         """Each group's factor, relative to the run's, that puts every normalisation target
         on its flux when modulated with ``phi_norm`` (negative charges: with the run's
-        ``phi_negative_gv`` if it has one): the TOA flux at a target is linear in
-        the factors up to the log-log interpolation of the force field, so Newton steps with
-        the group's own flux as the slope converge in a few steps (as
-        :func:`galprop_py.solvers.network.normalise` does)."""
-        factors = {g: 1.0 for groups in self.parts.values() for g in groups}
+        ``phi_negative_gv`` if it has one), as the run solved for them
+        (:func:`galprop_py.solvers.network.group_factors`)."""
         if phi_norm == self.run_phi:
-            return factors
+            return {g: 1.0 for groups in self.parts.values() for g in groups}
         by_name = {sp.name: sp for sp in self.species}
 
         def toa(name, lis, t_n):
@@ -128,21 +132,7 @@ class LocalSpectra:
                 phi = self.run_phi_negative
             return flux_at(species_spectrum(sp, self.momenta[name], lis, phi), t_n)
 
-        own = {
-            g: toa(name, self.parts[name][g], t_n) if g in self.parts[name] else 0.0
-            for g, (name, t_n, _) in self.targets.items()
-        }
-        for _ in range(50):
-            worst = 0.0
-            for g, (name, t_n, flux) in self.targets.items():
-                if not own[g] > 0:
-                    continue
-                now = toa(name, sum(factors[h] * a for h, a in self.parts[name].items()), t_n)
-                factors[g] += (flux - now) / own[g]
-                worst = max(worst, abs(flux - now) / flux)
-            if worst < 1e-13:
-                break
-        return factors
+        return group_factors(self.targets, self.parts, toa)
 
     def normalised_lis(self, phi_norm: float) -> dict[str, np.ndarray]:
         """The LIS as a run with ``modulation.phi_gv = phi_norm`` normalises it."""
@@ -162,9 +152,9 @@ class LocalSpectra:
         elements = element_spectra(spectra, model)
         ratios = ratio_spectra(spectra, elements, model)
         out = {**spectra, **elements, **{ratio_label(k): v for k, v in ratios.items()}}
-        for name in LEPTON_CURVES:  # total energy E = T + m_e c^2 (one particle, A = 1)
+        for name in LEPTON_CURVES:
             if name in out:
-                out[name] = {**out[name], "energy": out[name]["t_n"] + units.M_E_GEV}
+                out[name] = with_energy_axis(out[name])
         return out
 
 

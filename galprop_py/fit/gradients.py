@@ -87,18 +87,25 @@ def _affects_production(key: str) -> bool:
 _TARGET_KEYS = ("normalize_to",)
 
 
+def _is_target_key(key: str) -> bool:
+    """Whether a config key sets a normalisation target (``[normalization]``, a species'
+    ``normalize_to``): no system depends on it."""
+    parts = key.split(".")
+    return parts[0] == "normalization" or (
+        parts[0] == "species" and len(parts) > 2 and parts[2] in _TARGET_KEYS
+    )
+
+
 def _reached_species(cfg, keys) -> set[str] | None:
     """The species whose sources the config ``keys`` set (``species.K.injection...``,
     ``species.K.abundance``); None when a key reaches further (transport, gas, network)."""
     out = set()
     for key in keys:
-        parts = key.split(".")
-        if parts[0] == "normalization":
+        if _is_target_key(key):  # acts after the solve
             continue
+        parts = key.split(".")
         if parts[0] != "species" or len(parts) < 3 or not parts[1].isdigit():
             return None
-        if parts[2] in _TARGET_KEYS:
-            continue
         if parts[2] not in ("injection", "abundance"):
             return None
         out.add(cfg.species[int(parts[1])].name)
@@ -477,13 +484,6 @@ def _solve_tangents(ev, u) -> Tangents:
         primary_iterations=primary_its,
         sensitivity_iterations=hook.iterations,
         sensitivity_solves=hook.solves,
-    )
-
-
-def _is_target_key(key: str) -> bool:
-    parts = key.split(".")
-    return parts[0] == "normalization" or (
-        parts[0] == "species" and len(parts) > 2 and parts[2] in _TARGET_KEYS
     )
 
 

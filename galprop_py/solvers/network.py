@@ -240,6 +240,33 @@ def normalisation_targets(cfg, model, names) -> dict[str, tuple[str, float, floa
     return targets
 
 
+def group_factors(targets, lis, toa_at, no_flux=None) -> dict[str, float]:
+    """The factor of every normalisation group that puts each target ``{group: (species,
+    T_n [GeV/n], flux)}`` on its flux, all together: ``lis[species][group]`` is the part of
+    a species' LIS that the group makes at factor 1, ``toa_at(species, lis, t_n)`` its
+    modulated flux at t_n.  The TOA flux is linear in the LIS up to the log-log
+    interpolation of the force field, so Newton-like steps with the group's own TOA flux as
+    the slope converge in a few steps (to 1e-13).  A target whose group gives no flux at
+    its energy calls ``no_flux(species, t_n)`` (which may raise), or keeps factor 1."""
+    factors = {g: 1.0 for r in lis.values() for g in r}
+    own = {}
+    for g, (name, t_n, _flux) in targets.items():
+        own[g] = toa_at(name, lis[name][g], t_n) if g in lis[name] else 0.0
+        if not own[g] > 0 and no_flux is not None:
+            no_flux(name, t_n)
+    for _ in range(50):
+        worst = 0.0
+        for g, (name, t_n, flux) in targets.items():
+            if not own[g] > 0:
+                continue
+            now = toa_at(name, sum(factors.get(h, 1.0) * j for h, j in lis[name].items()), t_n)
+            factors[g] = factors.get(g, 1.0) + (flux - now) / own[g]
+            worst = max(worst, abs(flux - now) / flux)
+        if worst < 1e-13:
+            break
+    return factors
+
+
 def normalise(cfg, model, decomp, responses) -> tuple[dict, dict, float, dict]:
     """Group factors from the TOA fluxes at the Sun; returns the normalised rank-local states,
     the Sun's spectra, the global factor and each species' LIS at the Sun by group
@@ -256,33 +283,22 @@ def normalise(cfg, model, decomp, responses) -> tuple[dict, dict, float, dict]:
             for g, arr in responses[sp.name].items()
         }
     targets = normalisation_targets(cfg, model, list(lis))
-    factors = {g: 1.0 for r in lis.values() for g in r}
     by_name = {s.name: s for s in model.species}
-
-    def combined(name):
-        return sum(factors.get(g, 1.0) * j for g, j in lis[name].items())
 
     def toa_at(name, flux_lis, t_n):
         sp = by_name[name]
         return flux_at(species_spectrum(sp, model.momentum.momentum(sp), flux_lis, phi), t_n)
 
-    # Newton-like updates: the TOA flux is linear in the LIS up to the log-log interpolation
-    # of the force field, so d J / d f_g is the group's own TOA flux at unit factor
-    own_toa = {}
-    for g, (name, t_n, _flux) in targets.items():
-        own_toa[g] = toa_at(name, lis[name][g], t_n) if g in lis[name] else 0.0
-        if not own_toa[g] > 0:
-            raise ValueError(
-                f"normalisation to {name!r} at {t_n} GeV/n: its sources give no flux there"
-            )
-    for _ in range(50):
-        worst = 0.0
-        for g, (name, t_n, flux) in targets.items():
-            now = toa_at(name, combined(name), t_n)
-            factors[g] = factors.get(g, 1.0) + (flux - now) / own_toa[g]
-            worst = max(worst, abs(flux - now) / flux)
-        if worst < 1e-13:
-            break
+    def no_flux(name, t_n):
+        raise ValueError(
+            f"normalisation to {name!r} at {t_n} GeV/n: its sources give no flux there"
+        )
+
+    factors = group_factors(targets, lis, toa_at, no_flux)
+
+    def combined(name):
+        return sum(factors.get(g, 1.0) * j for g, j in lis[name].items())
+
     for g, (name, t_n, flux) in targets.items():
         if not factors[g] > 0:
             raise ValueError(
