@@ -603,6 +603,16 @@ class ModulationBlock(Block):
     )
     spherical_parker: SphericalParkerBlock = Field(default_factory=SphericalParkerBlock)
 
+    @model_validator(mode="after")
+    def _negative_needs_force_field(self):
+        if self.phi_negative_gv is not None and self.model != "force_field":
+            raise ValueError(
+                f"phi_negative_gv = {self.phi_negative_gv:g} is a force-field potential; "
+                f"model = {self.model!r} does not use it (allowed only with "
+                "model = 'force_field')"
+            )
+        return self
+
 
 class SolverBlock(Block):
     petsc: dict[str, str | float | int | bool] = Field(default_factory=dict)

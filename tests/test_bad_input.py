@@ -139,6 +139,11 @@ CASES = [
     ("too-many-momenta", [*R, "momentum.n=1000"], ["momentum.n = 1000"]),
     ("momentum-order", [*R, "momentum.max=0.5"], ["momentum.max = 0.5", "momentum.min"]),
     ("phi-range", [*R, "modulation.phi_gv=5"], ["modulation.phi_gv = 5"]),
+    (
+        "phi-negative-without-force-field",
+        [*R, "modulation.model=spherical_parker", "modulation.phi_negative_gv=0.8"],
+        ["phi_negative_gv = 0.8", "'spherical_parker' does not use it"],
+    ),
     ("scheme", [*RT, "time.scheme=rk4"], ["time.scheme = 'rk4'"]),
     ("zero-step", [*RT, "time.dt_myr=0"], ["time.dt_myr = 0"]),
     ("mode", [*R, "run.mode=sometimes"], ["run.mode = 'sometimes'"]),
