@@ -71,3 +71,50 @@ def test_matrix_equals_matrix_free_operator(geometry):
         for v in (x, y):
             v.destroy()
         tr.destroy()
+
+
+def test_cut_strength_counts_faces_on_equal_cells():
+    """Cells of equal width in every direction: every cut face carries 1/(2d) of a cell's
+    diffusive row (a 2d-point Laplacian), so a cut costs its number of faces / (2d)."""
+    from galprop_py.decomposition.dmda import cut_strength
+
+    grid = make_spatial_grid(
+        "cartesian3d", {"x": (-6, 6), "y": (-4, 4), "z": (-2, 2)}, {"x": 24, "y": 16, "z": 8}
+    )
+    assert cut_strength(grid, (2, 1, 1)) == pytest.approx(16 * 8 / 6, rel=1e-12)
+    assert cut_strength(grid, (1, 1, 2)) == pytest.approx(24 * 16 / 6, rel=1e-12)
+    assert cut_strength(grid, (2, 2, 1)) == pytest.approx((16 * 8 + 24 * 8) / 6, rel=1e-12)
+
+
+def test_process_grid_keeps_strong_couplings_on_one_rank():
+    """The default galaxy's sinh z cells (36 pc at the disc, 0.49 kpc in r): PETSc's split of
+    z on 2 ranks falls at the disc, where the face carries ~1/2 of a row; a split in r drops
+    at most 1/3 per face (the halo's widest z cells) and ~1/360 at the disc, so r is split.
+    Equal cells: PETSc's choice stands (the smallest surface, no better one)."""
+    from galprop_py.decomposition.dmda import cut_strength, process_grid
+
+    grid = make_spatial_grid(
+        "cylindrical2d", {"r": (0, 20), "z": (-8, 8)}, {"r": 41, "z": 81}, refinement={"z": 20.0}
+    )
+    assert cut_strength(grid, (1, 2)) > 0.45 * 41
+    assert process_grid(grid, 2, (1, 2)) == (2, 1)
+    uniform = make_spatial_grid("cylindrical2d", {"r": (0, 20), "z": (-10, 10)}, {"r": 40, "z": 40})
+    assert process_grid(uniform, 2, (1, 2)) == (1, 2)
+    assert process_grid(uniform, 4, (2, 2)) == (2, 2)
+
+
+@pytest.mark.parallel
+def test_decomposition_splits_the_default_grid_in_r():
+    """On 2 ranks the default model's grid is split along r (the test above), on 1 rank not
+    at all; every cell is owned once."""
+    grid = make_spatial_grid(
+        "cylindrical2d", {"r": (0, 20), "z": (-8, 8)}, {"r": 41, "z": 81}, refinement={"z": 20.0}
+    )
+    dec = Decomposition(grid, 4)
+    size = MPI.COMM_WORLD.size
+    procs = tuple(int(p) for p in dec.da.getProcSizes())
+    if size == 2:
+        assert procs == (2, 1)
+    assert int(np.prod(procs)) == size
+    owned = MPI.COMM_WORLD.allreduce(dec.box.ncells)
+    assert owned == 41 * 81

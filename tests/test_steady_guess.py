@@ -10,6 +10,7 @@ from mpi4py import MPI
 from galprop_py.decomposition import Decomposition
 from galprop_py.solvers.steady import (
     GUESS_MAX_RESIDUAL,
+    MULTIGRID_RTOL,
     scaled_guess,
     solve_steady,
     steady_solver,
@@ -81,7 +82,7 @@ def test_solve_from_a_guess_is_as_accurate_as_from_zero():
         x, info1 = solve_steady(lepton, solver, template=[0.7 * zero + 0.1 * ref, t_nuc])
         guessed = dec.local_array(x).copy()
         x.destroy()
-        assert solver.ksp.getTolerances()[0] == pytest.approx(1e-6)  # restored
+        assert solver.ksp.getTolerances()[0] == pytest.approx(MULTIGRID_RTOL)  # restored
     finally:
         solver.destroy()
         nucleus.destroy()

@@ -3,7 +3,8 @@
 The steady KSP (prefix ``steady_``; FGMRES in 1D/2D, BiCGStab with a fixed coarse solve in
 3D: :func:`~galprop_py.solvers.steady.steady_solver`) is preconditioned by one V-cycle of
 geometric multigrid in space: the DMDA is coarsened (``da.coarsen()``: vertex-based, coarse point j
-sits on fine point 2j, n_c = (n - 1) / 2 + 1, the rank ranges stay nested), every coarse
+sits on fine point 2j, n_c = (n - 1) / 2 + 1, the rank ranges stay nested; in 1D/2D a much
+finer axis alone, below), every coarse
 cell keeps all its momenta, interpolation P is the DMDA's (multi)linear one and restriction
 is P^T.  Instead of Galerkin operators P^T A P (one sparse triple product per species and
 level, and in 3D 27-point coarse stencils times the momentum couplings: 7.3 GB per rank for
@@ -13,6 +14,20 @@ coefficients, which are functions of position times momentum arrays, on a coarse
 :class:`~galprop_py.decomposition.Decomposition`): the same stencil, about 1/2^d of the
 previous level's cost and memory, refilled in place per species (:class:`~galprop_py.
 operators.stencil.MatrixPool`, so the ILU symbolic set-up of each level is kept).
+
+Semi-coarsening (:func:`coarsening_plan`, 1D/2D).  The default galaxy's z cells are sinh-
+spaced, 36 pc at the disc against 0.49 kpc in r: there the z coupling of a row is ~190 times
+the radial one, and halving both axes leaves the smoother (ILU(0), r the faster index) a
+coarse-grid correction that misses what the disc's z coupling needs.  So an axis whose
+narrowest cell is at most half the widest of the axes' narrowest cells is halved alone
+(:func:`~galprop_py.decomposition.dmda.coarsen_da` with factor 1 on the others): 41 x 81 ->
+41 x 41 -> 41 x 21 -> 41 x 11 -> 21 x 6.  Measured on the default model (Z <= 8, leptons,
+antiprotons; emission off; 2 ranks, with the process grid of :mod:`galprop_py.decomposition.
+dmda` split in r): nuclei 7-12 -> 5-7 iterations, electrons 37 -> 11, positrons 15 -> 5; all
+species 461 -> 185 iterations, whole process 13.6 -> 11.5 s (with the antiprotons' Galerkin
+local couplings below).  PETSc's split in z and full coarsening, the state before: 531
+iterations, 16.8 s.  A V-cycle on such a hierarchy costs up to 2 fine smoothings instead of
+4/3.  3D grids keep full coarsening (not measured with semi-coarsening).
 
 Coarse grid (:func:`coarsened_grid`): coarse cell j has its node on fine centre 2j, its
 edges are ``[fine edge 0, fine centre 1, fine centre 3, ..., fine centre n-2, fine edge n]``,
@@ -38,11 +53,15 @@ the fine cells wherever the coefficient changes over a coarse cell (a thin gas d
 72-290 pc coarse cells: the coarse rows of a nucleus's losses missed the Galerkin ones by
 O(1), tests/test_multigrid.py).  So:
 
-* nuclei and antiprotons: the local terms are evaluated at the coarse nodes like the rest.
-  Restriction averages of each term's profile ((R_l b) / (R_l 1), whose coarse rows sum
-  exactly to the Galerkin ones) converged the same for nuclei but took the default model's
-  first antiproton sweep past 1000 iterations (79 with node samples): not used;
-* leptons: the local operators are coarsened by Galerkin, term by term: a term b(x) L(p)
+* nuclei: the local terms are evaluated at the coarse nodes like the rest.  Restriction
+  averages of each term's profile ((R_l b) / (R_l 1), whose coarse rows sum exactly to the
+  Galerkin ones) converged the same for nuclei but took the default model's first antiproton
+  sweep past 1000 iterations (79 with node samples): not used.  Galerkin local couplings
+  (below) take the default model's nuclei from 5-7 to 3-4 iterations but cost more set-up
+  than they save (whole process 13.3 s instead of 11.5 s on 2 ranks);
+* leptons and antiprotons: the local operators are coarsened by Galerkin, term by term
+  (antiprotons: the default model's 8 sweeps 185 -> 59 iterations with semi-coarsening, whose
+  first sweep took 130 with node samples); a term b(x) L(p)
   becomes (R_l diag(b) R_l^T) (x) L, a 3^d-point spatial stencil (a scalar triple product
   on a one-unknown-per-cell DMDA) times the term's momentum stencil
   (:meth:`LevelHierarchy.local_couplings`, ``StencilSystem.coupled``), exactly P^T A_local P.
@@ -79,6 +98,7 @@ import numpy as np
 from petsc4py import PETSc
 
 from ..decomposition import Decomposition
+from ..decomposition.dmda import coarsen_da
 from ..grid import Axis, SpatialGrid
 from ..operators.base import SeparableField, SpeciesCoefficients
 from ..operators.stencil import MatrixPool, StencilSystem
@@ -97,9 +117,9 @@ LOCAL_OPERATORS = {
 
 
 def galerkin_local_operators(coeffs: SpeciesCoefficients) -> bool:
-    """Whether the species' cell-local operators get Galerkin coarse couplings (leptons) or
-    are evaluated at the coarse nodes (nuclei, antiprotons): module docstring."""
-    return coeffs.species.is_lepton
+    """Whether the species' cell-local operators get Galerkin coarse couplings (leptons,
+    antiprotons) or are evaluated at the coarse nodes (nuclei): module docstring."""
+    return coeffs.species.is_lepton or coeffs.species.charge < 0
 
 
 def coarsened_axis(ax: Axis) -> Axis:
@@ -112,9 +132,40 @@ def coarsened_axis(ax: Axis) -> Axis:
     return Axis(ax.name, edges, ax.lower, ax.upper, ax.radial_power, nodes=ax.centers[::2])
 
 
-def coarsened_grid(grid: SpatialGrid) -> SpatialGrid:
-    """The grid of ``da.coarsen()`` of the grid's DMDA (every axis coarsened)."""
-    return SpatialGrid(grid.geometry, [coarsened_axis(ax) for ax in grid.axes])
+def coarsened_grid(grid: SpatialGrid, factors: tuple[int, ...] | None = None) -> SpatialGrid:
+    """The grid of :func:`~galprop_py.decomposition.dmda.coarsen_da` of the grid's DMDA by
+    ``factors`` (2: coarsened, 1: kept; default every axis coarsened, ``da.coarsen()``)."""
+    factors = factors or (2,) * grid.dim
+    axes = [coarsened_axis(ax) if f == 2 else ax for ax, f in zip(grid.axes, factors, strict=True)]
+    return SpatialGrid(grid.geometry, axes)
+
+
+#: semi-coarsening (1D/2D): an axis whose narrowest cell is at most this fraction of the
+#: widest of the axes' narrowest cells is coarsened alone (module docstring)
+SEMI_COARSENING = 0.5
+
+
+def _can_halve(ax: Axis) -> bool:
+    return (ax.n - 1) % 2 == 0 and (ax.n - 1) // 2 + 1 >= 3
+
+
+def coarsening_plan(grid: SpatialGrid) -> list[tuple[int, ...]]:
+    """The coarsening steps of the multigrid hierarchy of ``grid``, finest first: per step the
+    factor of each axis (2 coarsened, 1 kept).  Every axis is halved while all can be (odd
+    number of cells, at least 3 left); in 1D and 2D an axis much finer than the others
+    (:data:`SEMI_COARSENING`) is halved alone until it is not (module docstring)."""
+    plan, axes = [], list(grid.axes)
+    while True:
+        h = [float(np.min(np.diff(ax.edges))) for ax in axes]
+        strong = [x <= SEMI_COARSENING * max(h) for x in h]
+        if grid.dim <= 2 and any(strong):
+            factors = tuple(2 if st else 1 for st in strong)
+        else:
+            factors = (2,) * grid.dim
+        if not all(_can_halve(ax) for ax, f in zip(axes, factors, strict=True) if f == 2):
+            return plan
+        plan.append(factors)
+        axes = [coarsened_axis(ax) if f == 2 else ax for ax, f in zip(axes, factors, strict=True)]
 
 
 def _interpolations(das: list) -> list[PETSc.Mat | None]:
@@ -136,13 +187,20 @@ class LevelHierarchy:
     def __init__(self, decomp: Decomposition, levels: int):
         if levels < 2:
             raise ValueError(f"multigrid needs at least 2 levels, got {levels}")
+        # finest step first; levels past the plan (asked for explicitly) halve every axis
+        # while the DMDA allows it
+        plan = coarsening_plan(decomp.grid)
+        plan += [(2,) * decomp.grid.dim] * (levels - 1 - len(plan))
+        self.plan = plan[: levels - 1]
         self.decomps = [decomp]
         self._own_das = []
-        for _ in range(levels - 1):
+        for factors in self.plan:
             fine = self.decomps[0]
-            da = fine.da.coarsen()
+            da = coarsen_da(fine.da, factors)
             self._own_das.append(da)
-            self.decomps.insert(0, Decomposition(coarsened_grid(fine.grid), fine.dof, da=da))
+            self.decomps.insert(
+                0, Decomposition(coarsened_grid(fine.grid, factors), fine.dof, da=da)
+            )
         # interpolation[l] maps level l - 1 to level l (None at l = 0)
         self.interpolation = _interpolations([d.da for d in self.decomps])
         # row weights of the composite restriction (1 on the fine grid), per cell: the same
@@ -171,8 +229,8 @@ class LevelHierarchy:
         if self._scalar_das:
             return
         das = [self.decomps[-1].da.duplicate(dof=1)]
-        for _ in range(self.levels - 1):
-            das.insert(0, das[0].coarsen())
+        for factors in self.plan:
+            das.insert(0, coarsen_da(das[0], factors))
         self._scalar_das = das
         self._scalar_interp = _interpolations(das)
 
