@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from util import GALAXY_BLOCKS
 from util import config_differences as _differences
 
 from galprop_py import observations
@@ -29,22 +30,6 @@ from galprop_py.spectra import element_spectra
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "gamma_sky" / "config.toml"
 
-#: config blocks that make the galaxy: all must equal the default model's
-GALAXY_BLOCKS = (
-    "grid",
-    "momentum",
-    "diffusion",
-    "wind",
-    "reacceleration",
-    "gas",
-    "losses",
-    "source",
-    "normalization",
-    "sun",
-    "modulation",
-    "cross_sections",
-    "solver",
-)
 #: species the example shares with the default model (same source abundance and injection)
 SHARED_SPECIES = ("H1", "He4", "electron", "positron")
 #: [emission] keys the example sets differently on purpose (finer energies, 4 rays a pixel)

@@ -35,7 +35,8 @@ def test_default_model_same_on_all_ranks_and_alone(tight_steady_rtol):
 
 @pytest.mark.parallel
 def test_full_network_same_on_all_ranks_and_alone(tight_steady_rtol):
-    """The full-network example (Z <= 26: 78 nuclei and electrons; coarse grid) on all ranks
+    """The full-network example (Z <= 26: 78 nuclei, electrons, positrons, antiprotons; coarse
+    grid) on all ranks
     together and on each rank alone: the elements and ratios at the Sun agree to 1e-8 with
     the solver at rtol 1e-13, so the solve order, the channels and the normalisation groups
     do not depend on the decomposition."""
@@ -45,7 +46,7 @@ def test_full_network_same_on_all_ranks_and_alone(tight_steady_rtol):
     cfg = load_config(path, ["grid.n_r=9", "grid.n_z=17", "momentum.n=32", "output.plot=false"])
     together = run(cfg, progress=False, write_output=False)
     alone = run(cfg, comm=PETSc.COMM_SELF, progress=False, write_output=False)
-    assert len(together.model.species) == 79
+    assert len(together.model.species) == 81
     for name in ("H", "He", "B", "C", "O", "Fe"):
         a, b = together.elements[name]["toa"], alone.elements[name]["toa"]
         assert np.max(np.abs(a / b - 1.0)) < 1e-8, name

@@ -423,6 +423,24 @@ def volume_min_max(dec, vec) -> tuple[float, float, float]:
 
 
 # --- examples on the default galaxy -----------------------------------------------------------
+#: config blocks that make the galaxy: all must equal the default model's
+GALAXY_BLOCKS = (
+    "grid",
+    "momentum",
+    "diffusion",
+    "wind",
+    "reacceleration",
+    "gas",
+    "losses",
+    "source",
+    "normalization",
+    "sun",
+    "modulation",
+    "cross_sections",
+    "solver",
+)
+
+
 def config_differences(a, b, prefix: str) -> list[str]:
     """Dotted keys where two parsed config values differ, field by field (nested blocks and
     lists of blocks walked into)."""
