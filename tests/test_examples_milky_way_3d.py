@@ -18,11 +18,13 @@ import h5py
 import numpy as np
 import pytest
 from mpi4py import MPI
+from util import config_differences
 
 from galprop_py import units
 from galprop_py.config import config_from_dict, load_config
 from galprop_py.diagnostics import value_at_point
 from galprop_py.galaxy import magnetic_jf12
+from galprop_py.galaxy.sources import SnrParameters
 from galprop_py.models.galaxy import GalaxyModel, build_momentum_grid, build_spatial_grid
 from galprop_py.physics.species import species_from_name
 from galprop_py.run import run
@@ -43,16 +45,22 @@ def _point(xyz):
 # --- the example's configuration ---------------------------------------------------------------
 @pytest.mark.serial
 def test_example_config_is_the_specified_model():
-    """81 x 81 x 65 cells on [-20, 20]^2 x [-4, 4] kpc (40 / 81 = 0.494 and 8 / 65 = 0.123 kpc:
-    the GALPROP-like 0.5 / 0.125 kpc with the free-escape faces at 20 and 4 kpc); protons and
+    """81 x 81 x 65 cells on [-20, 20]^2 x [-8, 8] kpc (40 / 81 = 0.494 kpc in x, y; z cells
+    sinh-spaced, finest at the disc, the outermost about 5 times the central one); protons and
     helium on kinetic energy per nucleon; anisotropic diffusion along JF12 with kperp / kpar =
     0.1; spiral-arm sources and gas; normalised to AMS-02 protons at 100 GeV (exact)."""
     cfg = load_config(EXAMPLE)
     grid = build_spatial_grid(cfg)
     assert grid.shape == (81, 81, 65)
-    for ax, h, top in zip(grid.axes, (40 / 81, 40 / 81, 8 / 65), (20.0, 20.0, 4.0), strict=True):
-        np.testing.assert_allclose(np.diff(ax.edges), h, rtol=1e-12)
+    for ax, top in zip(grid.axes[:2], (20.0, 20.0), strict=True):
+        np.testing.assert_allclose(np.diff(ax.edges), 40 / 81, rtol=1e-12)
         assert ax.edges[0] == pytest.approx(-top) and ax.edges[-1] == pytest.approx(top)
+    z = grid.axes[2].edges
+    assert (z[0], z[-1]) == (pytest.approx(-8.0), pytest.approx(8.0))
+    np.testing.assert_allclose(z, -z[::-1], atol=1e-12)
+    w = np.diff(z)
+    # the sinh map's slope ratio is cosh(a) = 5; the finite cells' width ratio 4.83
+    assert w[0] / w[32] == pytest.approx(5.0, rel=0.05) and np.all(w[:32] > w[1:33])
     assert {s.name for s in cfg.species} == {"H1", "He4"}
     assert cfg.momentum.axis == "kinetic_energy_per_nucleon"
     d = cfg.diffusion
@@ -62,6 +70,37 @@ def test_example_config_is_the_specified_model():
     assert (cfg.sun.r_kpc, cfg.sun.z_kpc) == (SUN[0], SUN[2])
     n = cfg.normalization
     assert (n.species, n.t_n_gev, n.flux) == ("H1", 100.0, 4.45e-2)
+
+
+@pytest.mark.serial
+def test_example_is_the_default_galaxy():
+    """The default model's galaxy in 3D: its halo height, kperp = the default's scalar D law
+    (d0, r0, delta, eta, breaks and slopes) with kpar = 10 kperp, its v_A and wind, the gas
+    and source models whose azimuthal averages are the default's (the arms' base models and
+    parameters), its losses, normalisation and potential; its H1 and He4 source blocks.
+    What differs on purpose: the Sun at 8.5 kpc (README), the grid."""
+    ex, default = load_config(EXAMPLE), load_config(None)
+    diff = []
+    assert ex.grid.z_max_kpc == default.grid.z_max_kpc
+    d, d0 = ex.diffusion, default.diffusion
+    assert d.d0_cm2_s * d.kperp_over_kpar == pytest.approx(d0.d0_cm2_s, rel=1e-12)
+    for key in ("r0_gv", "delta", "eta", "breaks_gv", "deltas_above"):
+        diff += config_differences(getattr(d, key), getattr(d0, key), f"diffusion.{key}")
+    for block in ("wind", "reacceleration", "normalization", "modulation", "cross_sections"):
+        diff += config_differences(getattr(ex, block), getattr(default, block), block)
+    g, g0 = ex.gas, default.gas
+    assert (g.hi_parameters["base"], g.h2_parameters["base"]) == (g0.hi_model, g0.h2_model)
+    assert (g.model, g.f_he, g.x_co) == (g0.model, g0.f_he, g0.x_co)
+    assert ex.source.parameters["profile"] == default.source.profile
+    assert SnrParameters().z_scale_kpc == default.source.z_scale_kpc
+    assert ex.source.r_max_kpc == default.source.r_max_kpc
+    for key in ("ionisation", "coulomb", "spallation"):
+        assert getattr(ex.losses, key) == getattr(default.losses, key), key
+    shared = {s.name: s for s in default.species}
+    for s in ex.species:
+        for key in ("abundance", "injection"):
+            diff += config_differences(getattr(s, key), getattr(shared[s.name], key), s.name)
+    assert not diff, "examples/milky_way_3d differs from the default galaxy: " + "; ".join(diff)
 
 
 @pytest.mark.serial
