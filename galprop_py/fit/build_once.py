@@ -13,11 +13,12 @@ modulation parameters.  :func:`galprop_py.run.run` builds everything afresh each
 
 keyed on the *model* part of the config: the whole config except the blocks and keys that
 only the transport, the sources, the normalisation and the modulation read
-(:data:`VARIABLE_BLOCKS`, :data:`VARIABLE_SPECIES_KEYS`).  Any other change (gas, cross
-sections, losses, the Sun, species list) is a different key and is built anew, so a cache
-hit can never return something the config changed.  The network itself (species order,
-blocks with abundances and injection spectra, channels) is rebuilt per solve: it is cheap
-(milliseconds) and the blocks carry the varied source parameters.
+(:data:`VARIABLE_BLOCKS`, :data:`VARIABLE_SPECIES_KEYS`, :data:`VARIABLE_NETWORK_KEYS`).
+Any other change (gas, cross sections, losses, the Sun, species list) is a different key
+and is built anew, so a cache hit can never return something the config changed.  The
+network itself (species order, blocks with abundances and injection spectra, channels) is
+rebuilt per solve: it is cheap (milliseconds) and the blocks carry the varied source
+parameters.
 
 Garbage collection.  Each solve ends with a full ``gc.collect()`` on every rank before the
 collective destruction of PETSc objects (:func:`galprop_py.run.release_petsc_garbage`).  With
@@ -30,13 +31,15 @@ the next collection).
 
 Species that did not change are not solved again.  The cache keeps the responses of its
 last steady solve.  When the next config differs from it only in the sources of some
-species (``[[species]]`` ``abundance`` / ``injection``, and ``normalize_to`` values, which
-act after the solve) and in blocks that act after the solve (:data:`POST_SOLVE_BLOCKS`),
-only those species and everything they feed through the network are solved; the others
-take the kept responses (:func:`galprop_py.solvers.network.solve_network`'s ``known``).
-A fit of the electrons' injection in the default model solves the electrons (and nothing
-made from them) instead of 22 species; the responses kept cost one copy of the densities
-(kept only up to :data:`KEEP_RESPONSES_BYTES` per rank).
+species (``[[species]]`` ``abundance`` / ``injection``, the sources that
+``network.elements`` and ``network.injection`` give the network's isotopes, and
+``normalize_to`` values, which act after the solve) and in blocks that act after the solve
+(:data:`POST_SOLVE_BLOCKS`), only those species and everything they feed through the
+network are solved; the others take the kept responses
+(:func:`galprop_py.solvers.network.solve_network`'s ``known``).  A fit of the electrons'
+injection in the default model solves the electrons (and nothing made from them) instead of
+22 species; the responses kept cost one copy of the densities (kept only up to
+:data:`KEEP_RESPONSES_BYTES` per rank).
 
 Only steady runs are solved here; a transient config goes to :func:`galprop_py.run.run`
 unchanged (still inside the freeze).  Nothing is written (``write_output = False``), which is
@@ -76,6 +79,8 @@ VARIABLE_BLOCKS = (
 )
 #: keys of a ``[[species]]`` entry that only its source and normalisation read
 VARIABLE_SPECIES_KEYS = ("abundance", "injection", "normalize_to")
+#: keys of ``[network]`` that only the sources of its isotopes read (their blocks)
+VARIABLE_NETWORK_KEYS = ("injection", "elements")
 #: the last solve's responses are kept only up to this size per rank [bytes] (2D networks:
 #: a few MB; a 3D network of many species would double its densities' memory)
 KEEP_RESPONSES_BYTES = 512e6
@@ -87,11 +92,21 @@ POST_SOLVE_BLOCKS = ("normalization", "modulation", "output", "fit", "emission")
 def _solve_dump(cfg: Config) -> dict:
     """What the steady responses depend on: the config without :data:`POST_SOLVE_BLOCKS`,
     the run block's mode only, and of ``normalize_to`` only whether it is set (it makes a
-    species its own normalisation group)."""
+    species its own normalisation group).  With a ``[network]``, ``species`` lists the
+    blocks of every species of the run (:func:`galprop_py.network.build.species_blocks`:
+    the isotopes with the sources that ``network.injection`` and ``network.elements`` give
+    them, then the explicit ones), and those two keys are left out of ``network``: a change
+    of an element's source is a change of its isotopes' sources."""
     data = copy.deepcopy(cfg.dump())
     for block in POST_SOLVE_BLOCKS:
         data.pop(block, None)
     data["run"] = {"mode": data.get("run", {}).get("mode")}
+    if cfg.network is not None:
+        from ..network.build import species_blocks
+
+        for key in VARIABLE_NETWORK_KEYS:
+            data["network"].pop(key, None)
+        data["species"] = [b.model_dump(mode="json") for b in species_blocks(cfg)]
     for sp in data.get("species", []):
         sp["normalize_to"] = sp.get("normalize_to") is not None
     return data
@@ -135,6 +150,9 @@ def model_key(cfg: Config) -> str:
     for sp in data.get("species", []):
         for key in VARIABLE_SPECIES_KEYS:
             sp.pop(key, None)
+    if data.get("network") is not None:
+        for key in VARIABLE_NETWORK_KEYS:
+            data["network"].pop(key, None)
     return _digest(data)
 
 

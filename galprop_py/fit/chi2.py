@@ -74,6 +74,9 @@ class LocalSpectra:
     #: the run's ``modulation.phi_negative_gv``: negatively charged targets (electrons) are
     #: normalised at it, whatever the normalisation potential of the fit
     run_phi_negative: float | None = None
+    #: the parts or targets are not the run's (the Jacobian's LIS + t dLIS, other targets):
+    #: the factors are solved for at every potential, the run's too
+    renormalise: bool = False
 
     @classmethod
     def from_result(cls, result) -> LocalSpectra:
@@ -121,7 +124,7 @@ class LocalSpectra:
         on its flux when modulated with ``phi_norm`` (negative charges: with the run's
         ``phi_negative_gv`` if it has one), as the run solved for them
         (:func:`galprop_py.solvers.network.group_factors`)."""
-        if phi_norm == self.run_phi:
+        if phi_norm == self.run_phi and not self.renormalise:
             return {g: 1.0 for groups in self.parts.values() for g in groups}
         by_name = {sp.name: sp for sp in self.species}
 

@@ -66,13 +66,14 @@ def _residuals(ev, local, phis) -> np.ndarray:
 
 
 def _shifted(local: LocalSpectra, direction: dict, t: float) -> LocalSpectra:
-    """The local spectra LIS + t dLIS, renormalised at whatever potential they are used with
-    (``run_phi`` NaN: never equal to it)."""
+    """The local spectra LIS + t dLIS, renormalised at whatever potential they are used with,
+    the run's too (``renormalise``: a fit without ``[fit.modulation]`` normalises at the
+    run's potential, ``run_phi``, which must stay a number)."""
     parts = {
         n: {g: a + t * direction[n][g] for g, a in groups.items()}
         for n, groups in local.parts.items()
     }
-    return dataclasses.replace(local, parts=parts, run_phi=float("nan"))
+    return dataclasses.replace(local, parts=parts, renormalise=True)
 
 
 def _retargeted(ev, local: LocalSpectra, u) -> LocalSpectra:
@@ -85,7 +86,30 @@ def _retargeted(ev, local: LocalSpectra, u) -> LocalSpectra:
     cfg = ev.config_for(ev._config_values(u))
     blocks = SimpleNamespace(blocks={b.name: b for b in cfg.species})
     targets = normalisation_targets(cfg, blocks, list(local.parts))
-    return dataclasses.replace(local, targets=targets, run_phi=float("nan"))
+    return dataclasses.replace(local, targets=targets, renormalise=True)
+
+
+def tangent_step(lis: dict[str, np.ndarray], d: dict[str, dict[str, np.ndarray]]):
+    """The step t of the central differences along the sensitivities ``d`` (``dlis[i]``):
+    the largest relative change t |dLIS| / |LIS| of any LIS value is
+    :data:`~galprop_py.fit.gradients.TANGENT_STEP`; None where ``d`` is 0.
+
+    Relative to |LIS|: a round-off value <= 0 (the tail of a spectrum that is ~0 there, e.g.
+    -7e-12 of a positron LIS of 1e4 at 2 TeV) is floored by the post-solve chain
+    (:func:`galprop_py.spectra.species_spectrum`, the log-log interpolation), so it is held
+    fixed there as long as the step leaves its sign as it is.  Flooring it at 1e-300
+    instead made t ~ 1e-292 and every column zero.  Values that are exactly 0 have no
+    relative change; they are left out."""
+    rel = 0.0
+    for n, a in lis.items():
+        mag = np.abs(np.asarray(a, float))
+        size = sum((np.abs(x) for x in d[n].values()), np.zeros(mag.shape))
+        used = mag > 0
+        if np.any(used):
+            rel = max(rel, float(np.max(size[used] / mag[used])))
+    if not (rel > 0 and np.isfinite(rel)):
+        return None
+    return TANGENT_STEP / rel
 
 
 def residual_jacobian(ev, u) -> tuple[np.ndarray, np.ndarray]:
@@ -116,17 +140,10 @@ def residual_jacobian(ev, u) -> tuple[np.ndarray, np.ndarray]:
         elif c.kind == "config":
             d = tg.dlis[k]
             k += 1
-            rel = max(
-                (
-                    float(np.max(sum(np.abs(x) for x in d[n].values()) / np.maximum(a, 1e-300)))
-                    for n, a in tg.local.lis.items()
-                ),
-                default=0.0,
-            )
-            if not rel > 0:
+            t = tangent_step(tg.local.lis, d)
+            if t is None:
                 jac[:, j] = 0.0
                 continue
-            t = TANGENT_STEP / rel
             r_up = _residuals(ev, _shifted(tg.local, d, t), phis)
             r_down = _residuals(ev, _shifted(tg.local, d, -t), phis)
             jac[:, j] = (r_up - r_down) / (2 * t)
@@ -150,4 +167,4 @@ def chi2_gradient(ev, u) -> np.ndarray:
     return 2.0 * jac.T @ r0
 
 
-__all__ = ["TangentCache", "chi2_gradient", "residual_jacobian"]
+__all__ = ["TangentCache", "chi2_gradient", "residual_jacobian", "tangent_step"]
