@@ -21,7 +21,11 @@ the radial one, and halving both axes leaves the smoother (ILU(0), r the faster 
 coarse-grid correction that misses what the disc's z coupling needs.  So an axis whose
 narrowest cell is at most half the widest of the axes' narrowest cells is halved alone
 (:func:`~galprop_py.decomposition.dmda.coarsen_da` with factor 1 on the others): 41 x 81 ->
-41 x 41 -> 41 x 21 -> 41 x 11 -> 21 x 6.  Measured on the default model (Z <= 8, leptons,
+41 x 41 -> 41 x 21 -> 41 x 11 -> 21 x 6.  A threshold of 1/4 (41 x 81 -> 41 x 41 -> 41 x 21
+-> 21 x 11 -> 11 x 6) was a little faster (rtol 1e-7, quiet machine: default model 237 -> 230
+iterations, 10.35 -> 9.67 s; full-network example 670 -> 618, 22.7 -> 21.1 s) but left the
+lepton of tests/test_multigrid.py 1.004e-5 from its tight solve (bound 1e-5): not adopted
+yet.  Measured on the default model (Z <= 8, leptons,
 antiprotons; emission off; 2 ranks, with the process grid of :mod:`galprop_py.decomposition.
 dmda` split in r): nuclei 7-12 -> 5-7 iterations, electrons 37 -> 11, positrons 15 -> 5; all
 species 461 -> 185 iterations, whole process 13.6 -> 11.5 s (with the antiprotons' Galerkin
@@ -104,6 +108,7 @@ from ..operators.base import SeparableField, SpeciesCoefficients
 from ..operators.stencil import MatrixPool, StencilSystem
 from ..transport import SpeciesTransport
 from .petsc import LinearSolver
+from .smoothing import SmoothingStep
 
 GALERKIN_OPTION = "steady_pc_mg_galerkin"
 
@@ -528,71 +533,6 @@ class MultigridSolver(LinearSolver):
         if self.hierarchy is not None:
             self.hierarchy.destroy()
             self.hierarchy = None
-
-
-class SmoothingStep:
-    """Level smoother (a KSP of type ``python``; MULTIGRID_3D_OPTIONS in
-    :mod:`galprop_py.solvers.steady`): ``max_it`` steps x <- x + B (b - A x), B the KSP's
-    preconditioner (processor-local symmetric SOR there), as a Richardson KSP does.
-
-    It differs in what it costs: from a zero guess (PCMG's pre-smoothing, whose KSP it
-    marks so) the first step is x = B b without the product A x; the residual goes
-    into PCMG's residual vector of the level (handed over by :class:`MultigridSolver`:
-    PCMG needs it only between the smoothings of a V-cycle), so a step needs one vector
-    of its own (z = B r) where Richardson's has two.  Richardson with SOR instead passes x
-    to MatSOR, which on an MPIAIJ matrix from a nonzero x allocates and frees a vector of
-    the level's size per call (b - B_offdiag x), whose fresh pages cost as much kernel
-    time as the sweep.  One symmetric SOR step from x is x + M^-1 (b - A x): the same
-    iterates up to rounding."""
-
-    def __init__(self):
-        self._shared: PETSc.Vec | None = None
-        self._own: dict[str, PETSc.Vec] = {}
-
-    def create(self, ksp: PETSc.KSP) -> None:
-        # a python KSP refuses PCMG's norm type "none" at set-up; no norm is computed
-        ksp.setNormType(PETSc.KSP.NormType.PRECONDITIONED)
-
-    def share(self, residual: PETSc.Vec | None) -> None:
-        """Use ``residual`` (PCMG's residual vector of the level) as scratch; None: own."""
-        self._shared = residual
-
-    def _vec(self, name: str, like: PETSc.Vec) -> PETSc.Vec:
-        if name == "r" and self._shared is not None:
-            return self._shared
-        v = self._own.get(name)
-        if v is None or v.getSizes() != like.getSizes():
-            if v is not None:
-                v.destroy()
-            v = self._own[name] = like.duplicate()
-        return v
-
-    def solve(self, ksp: PETSc.KSP, b: PETSc.Vec, x: PETSc.Vec) -> None:
-        mat = ksp.getOperators()[0]
-        pc = ksp.getPC()
-        steps = int(ksp.getTolerances()[3])
-        done = 0
-        if steps > 0 and not ksp.getInitialGuessNonzero():
-            pc.apply(b, x)
-            done = 1
-        if done < steps:
-            r, z = self._vec("r", b), self._vec("z", b)
-            for _ in range(done, steps):
-                mat.mult(x, r)
-                r.aypx(-1.0, b)
-                pc.apply(r, z)
-                x.axpy(1.0, z)
-        ksp.setIterationNumber(steps)
-        ksp.setConvergedReason(PETSc.KSP.ConvergedReason.CONVERGED_ITS)
-
-    def reset(self, ksp: PETSc.KSP) -> None:
-        for v in self._own.values():
-            v.destroy()
-        self._own = {}
-
-    def destroy(self, ksp: PETSc.KSP) -> None:
-        self.reset(ksp)
-        self._shared = None
 
 
 def galerkin_requested() -> bool:

@@ -65,12 +65,12 @@ MULTIGRID_OPTIONS = {
 #: the ILU(0) factor of the fine level is as large as its matrix.  Measured on 2 ranks (same
 #: conditions, ILU(0) -> SOR): those protons 4 -> 8 iterations, solve 7.7 -> 8.5 s, peak 2.31 ->
 #: 1.77 GB per rank; examples/milky_way_3d (selling scheme) 152 -> 168 s, 10.9 -> 7.7 GB.
-#: The SOR steps are taken by :class:`~galprop_py.solvers.multigrid.SmoothingStep` (the same
+#: The SOR steps are taken by :class:`~galprop_py.solvers.smoothing.SmoothingStep` (the same
 #: iterates as Richardson + SOR, one work vector instead of two and no per-call vector in
 #: MatSOR): those protons peak 1769 -> 1518 MB per rank with the lean solve (issue 7).
 MULTIGRID_3D_OPTIONS = MULTIGRID_OPTIONS | {
     "mg_levels_ksp_type": "python",
-    "mg_levels_ksp_python_type": "galprop_py.solvers.multigrid.SmoothingStep",
+    "mg_levels_ksp_python_type": "galprop_py.solvers.smoothing.SmoothingStep",
     "mg_levels_pc_type": "sor",
     "mg_coarse_ksp_type": "richardson",
     "mg_coarse_ksp_max_it": 5,
