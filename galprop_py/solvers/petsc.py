@@ -107,6 +107,8 @@ class LinearSolver:
             atol=float(opt["ksp_atol"]),
             max_it=int(opt["ksp_max_it"]),
         )
+        if "ksp_gmres_restart" in opt:  # (F)GMRES only; before setFromOptions: a user's wins
+            self.ksp.setGMRESRestart(int(opt["ksp_gmres_restart"]))
         self.ksp.setInitialGuessNonzero(bool(opt["ksp_initial_guess_nonzero"]))
         self.ksp.setNormType(_NORM_TYPES[opt["ksp_norm_type"]])
         try:
