@@ -604,13 +604,19 @@ class ModulationBlock(Block):
     spherical_parker: SphericalParkerBlock = Field(default_factory=SphericalParkerBlock)
 
     @model_validator(mode="after")
-    def _negative_needs_force_field(self):
-        if self.phi_negative_gv is not None and self.model != "force_field":
-            raise ValueError(
-                f"phi_negative_gv = {self.phi_negative_gv:g} is a force-field potential; "
-                f"model = {self.model!r} does not use it (allowed only with "
-                "model = 'force_field')"
-            )
+    def _potentials_need_force_field(self):
+        # the force-field potentials, set (in the file or by an override) with another model,
+        # would be silently ignored: refused, with the way to unset them
+        if self.model == "force_field":
+            return self
+        for key in ("phi_gv", "phi_negative_gv"):
+            value = getattr(self, key)
+            if key in self.model_fields_set and value is not None:
+                raise ValueError(
+                    f"{key} = {value:g} is a force-field potential; model = {self.model!r} "
+                    "does not use it (allowed only with model = 'force_field'; leave it out, "
+                    f"or unset it with modulation.{key}= on the command line)"
+                )
         return self
 
 
@@ -950,7 +956,9 @@ def _parse_value(text: str):
 
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
     """Apply ``block.key=value`` strings (values parsed as TOML, else kept as strings); list
-    entries are addressed by index (``species.0.abundance=0.9``).  A malformed override is a
+    entries are addressed by index (``species.0.abundance=0.9``).  ``block.key=`` (nothing
+    after ``=``) unsets a key the file sets, so that its default applies (a key the file
+    does not set, or a list entry, is an error).  A malformed override is a
     :class:`ConfigError` naming it."""
     for item in overrides:
         if "=" not in item:
@@ -986,6 +994,19 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
                     "block with keys"
                 )
         last = parts[-1]
+        if not text.strip():
+            if isinstance(node, list):
+                raise ConfigError(
+                    f"override {item!r}: a list entry cannot be unset; give the whole list "
+                    f"({'.'.join(parts[:-1])}=[...])"
+                )
+            if not isinstance(node, dict) or last not in node:
+                raise ConfigError(
+                    f"override {item!r}: {'.'.join(parts)} is not set in the config file, so "
+                    "there is nothing to unset (block.key= unsets a key the file sets)"
+                )
+            del node[last]
+            continue
         if isinstance(node, list):
             if not last.isdigit() or int(last) >= len(node):
                 raise ConfigError(

@@ -144,6 +144,11 @@ CASES = [
         [*R, "modulation.model=spherical_parker", "modulation.phi_negative_gv=0.8"],
         ["phi_negative_gv = 0.8", "'spherical_parker' does not use it"],
     ),
+    (
+        "phi-without-force-field",
+        [*R, "modulation.model=spherical_parker", "modulation.phi_gv=0.5"],
+        ["phi_gv = 0.5", "'spherical_parker' does not use it", "modulation.phi_gv="],
+    ),
     ("scheme", [*RT, "time.scheme=rk4"], ["time.scheme = 'rk4'"]),
     ("zero-step", [*RT, "time.dt_myr=0"], ["time.dt_myr = 0"]),
     ("mode", [*R, "run.mode=sometimes"], ["run.mode = 'sometimes'"]),

@@ -41,6 +41,28 @@ def test_defaults_and_overrides():
     assert apply_overrides({}, ["a.b.c=[1, 2]"]) == {"a": {"b": {"c": [1, 2]}}}
 
 
+def test_an_override_with_no_value_unsets_a_key():
+    """``block.key=`` removes a key the file sets, so the block's default applies (the
+    default model sets phi_gv = 0.311; ModulationBlock's default is 0.6) and the key counts
+    as not set; a key the file does not set (a misspelt one) and a list entry are errors."""
+    cfg = load_config(None, ["modulation.phi_gv=", "wind.v0_km_s="])
+    assert cfg.modulation.phi_gv == type(cfg.modulation).model_fields["phi_gv"].default == 0.6
+    assert "phi_gv" not in cfg.modulation.model_fields_set
+    assert "v0_km_s" not in cfg.wind.model_fields_set
+    with pytest.raises(ConfigError, match=r"sun.nosuch is not set in the config file"):
+        load_config(None, ["sun.nosuch="])
+    with pytest.raises(ConfigError, match=r"a list entry cannot be unset"):
+        load_config(None, ["diffusion.breaks_gv.0="])
+    # the Parker model on the default: the force-field potentials unset, nothing refused
+    parker = load_config(
+        None,
+        ["modulation.model=spherical_parker", "modulation.phi_gv=", "modulation.phi_negative_gv="],
+    )
+    assert parker.modulation.model == "spherical_parker"
+    with pytest.raises(ConfigError, match=r"phi_gv = 0.311 is a force-field potential"):
+        load_config(None, ["modulation.model=spherical_parker", "modulation.phi_negative_gv="])
+
+
 def test_default_model_file_is_valid():
     from galprop_py.cli import _default_config_path
 
