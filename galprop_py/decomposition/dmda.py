@@ -202,8 +202,9 @@ class Decomposition:
         nranks = self.comm.getSize()
         try:
             da = self._create_da(grid, None)
-            procs = process_grid(grid, nranks, tuple(int(p) for p in da.getProcSizes()))
-            if procs != tuple(int(p) for p in da.getProcSizes()):
+            petsc_choice = tuple(int(p) for p in da.getProcSizes())
+            procs = process_grid(grid, nranks, petsc_choice)
+            if procs != petsc_choice:
                 da.destroy()
                 da = self._create_da(grid, procs)
         except PETSc.Error:

@@ -278,21 +278,17 @@ def differentiated_terms(
     species' own source (None without one)."""
     name = transport.species.name
     rhs = {g: np.zeros(transport.decomp.box.c_shape + (dec.dof,)) for g in psis}
-    if deriv.sources is not None:  # a source key: dA = dP = 0, dS = 0 but for its species
-        if own_group not in rhs or name not in deriv.sources:
-            return rhs
-        for m, w in deriv.points:
-            tr = transport if m is None else operator_transport(dec, m, name, operators)
-            rhs[own_group] += w * tr.source()
-            if m is not None:
-                tr.destroy()
+    # a source key (deriv.production False): dA = dP = 0, and dS = 0 but for its species
+    source_only = deriv.sources is not None
+    if source_only and (own_group not in rhs or name not in deriv.sources):
         return rhs
     for m, w in deriv.points:
         tr = transport if m is None else operator_transport(dec, m, name, operators)
-        system = tr.system()
+        system = None if source_only else tr.system()
         src = tr.source() if own_group is not None else None
         for g, psi_g in psis.items():
-            rhs[g] -= w * system.apply_local(psi_g)
+            if system is not None:
+                rhs[g] -= w * system.apply_local(psi_g)
             if src is not None and g == own_group:
                 rhs[g] += w * src
             if deriv.production and parents.get(g):

@@ -159,18 +159,18 @@ def coarsening_plan(grid: SpatialGrid) -> list[tuple[int, ...]]:
     factor of each axis (2 coarsened, 1 kept).  Every axis is halved while all can be (odd
     number of cells, at least 3 left); in 1D and 2D an axis much finer than the others
     (:data:`SEMI_COARSENING`) is halved alone until it is not (module docstring)."""
-    plan, axes = [], list(grid.axes)
+    plan, level = [], grid
     while True:
-        h = [float(np.min(np.diff(ax.edges))) for ax in axes]
+        h = [float(np.min(np.diff(ax.edges))) for ax in level.axes]
         strong = [x <= SEMI_COARSENING * max(h) for x in h]
         if grid.dim <= 2 and any(strong):
             factors = tuple(2 if st else 1 for st in strong)
         else:
             factors = (2,) * grid.dim
-        if not all(_can_halve(ax) for ax, f in zip(axes, factors, strict=True) if f == 2):
+        if not all(_can_halve(ax) for ax, f in zip(level.axes, factors, strict=True) if f == 2):
             return plan
         plan.append(factors)
-        axes = [coarsened_axis(ax) if f == 2 else ax for ax, f in zip(axes, factors, strict=True)]
+        level = coarsened_grid(level, factors)
 
 
 def _interpolations(das: list) -> list[PETSc.Mat | None]:
