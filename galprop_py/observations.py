@@ -39,6 +39,7 @@ __all__ = [
     "ObservedSpectrum",
     "available",
     "header",
+    "is_interstellar",
     "load",
     "read_table",
 ]
@@ -321,6 +322,12 @@ class ObservedSpectrum:
 def available() -> list[str]:
     """Names accepted by :func:`load`."""
     return sorted(DATASETS)
+
+
+def is_interstellar(name: str) -> bool:
+    """Whether a dataset is a local interstellar spectrum (Voyager 1 beyond the heliopause):
+    compared with a model's LIS, every other dataset with its modulated (TOA) spectrum."""
+    return "(LIS)" in _dataset(name).quantity
 
 
 def _dataset(name: str) -> _Dataset:

@@ -46,6 +46,7 @@ __all__ = [
     "SPECIES_DATA",
     "T_N_WITHOUT_RIGIDITY",
     "network_figure",
+    "data_over_model",
     "network_panels",
     "plot_network",
     "plot_spectra",
@@ -121,6 +122,8 @@ _TITLES = {
 _MARKERS = ("o", "s", "^", "D")
 #: weight of the electron, positron panels (E^3 J)
 LEPTON_INDEX = 3.0
+#: last part of the label of a data / model axes (``"<name>|<x axis>|data/model"``)
+RESIDUAL_LABEL = "data/model"
 _ISOTOPE = re.compile(r"^([A-Z][a-z]?)(\d+)$")
 
 
@@ -251,8 +254,40 @@ def _draw_data(ax, data: Sequence[observations.ObservedSpectrum], weight_index: 
             fmt=_MARKERS[i % len(_MARKERS)],
             ms=3,
             lw=0.8,
+            color=f"C{i}",
             label=d.label,
         )
+
+
+def data_over_model(x, curves: Mapping, d: observations.ObservedSpectrum):
+    """Data / model of one dataset at its own points: the model's LIS for a local
+    interstellar spectrum (Voyager 1), its TOA spectrum otherwise (the LIS where a run has
+    no TOA), interpolated linearly in (ln x, ln J).  Returns (x, ratio, err_lo, err_hi) of
+    the points inside the model's x range with a positive model value there."""
+    key = "lis" if observations.is_interstellar(d.name) or "toa" not in curves else "toa"
+    x = np.asarray(x, float)
+    y = np.asarray(curves[key], float)
+    good = (x > 0) & (y > 0) & np.isfinite(y)
+    keep = np.zeros(d.x.shape, bool)
+    m = np.full(d.x.shape, np.nan)
+    if good.sum() >= 2:
+        xs, ys = x[good], y[good]
+        keep = (d.x >= xs[0]) & (d.x <= xs[-1])
+        m[keep] = np.exp(np.interp(np.log(d.x[keep]), np.log(xs), np.log(ys)))
+    return d.x[keep], d.y[keep] / m[keep], d.y_err_lo[keep] / m[keep], d.y_err_hi[keep] / m[keep]
+
+
+def _draw_residuals(ax, p: _Plot, data: Sequence[observations.ObservedSpectrum]) -> None:
+    """data / model of each dataset below its plot, in the colours and markers above."""
+    for i, d in enumerate(data):
+        x, r, lo, hi = data_over_model(p.x, p.curves, d)
+        ax.errorbar(x, r, yerr=[lo, hi], fmt=_MARKERS[i % len(_MARKERS)], ms=3, lw=0.8,
+                    color=f"C{i}")  # fmt: skip
+    ax.axhline(1.0, color="k", lw=1.0)
+    ax.set_ylabel("data / model")
+    ax.set_xscale("log")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.set_label(f"{p.name}|{p.axis}|{RESIDUAL_LABEL}")
 
 
 def _x_label(axis: str, lepton: bool) -> str:
@@ -306,10 +341,13 @@ def spectra_figure(
     xlim_rigidity: tuple[float, float] | None = None,
     ylim_decades: float | None = 5.0,
     fit_to_data: bool = False,
+    residuals: bool = False,
 ) -> Figure:
     """The figure of :func:`plot_spectra` (same arguments, less the file): for notebooks and
     tests.  Each axes is labelled ``"<name>|<x axis>"`` (``ax.get_label()``), e.g.
-    ``"B/C|rigidity"``, ``"H|kinetic_energy_per_nucleon"``."""
+    ``"B/C|rigidity"``, ``"H|kinetic_energy_per_nucleon"``; with ``residuals`` a plot with
+    data gets a data / model axes below it (:func:`data_over_model`), labelled
+    ``"<name>|<x axis>|data/model"``."""
     panels = [("species", s) for s in species_list] + [("ratio", r) for r in ratios]
     if not panels:
         raise ValueError("nothing to plot: give at least one species or ratio")
@@ -324,15 +362,24 @@ def spectra_figure(
         s += len(g)
     nrows = math.ceil(s / ncols)
     width, height = (5.2, 4.0) if pairs else (6.4, 4.8)
+    if residuals:
+        height *= 1.3
     fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
     FigureCanvasAgg(fig)
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    if residuals:
+        grid = fig.add_gridspec(nrows, ncols)
+        cells = [grid[i // ncols, i % ncols].subgridspec(2, 1, height_ratios=[3, 1], hspace=0)
+                 for i in range(nrows * ncols)]  # fmt: skip
+        axes = [fig.add_subplot(c[0]) for c in cells]
+    else:
+        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     used = {slot + i for slot, g in zip(slots, groups, strict=True) for i in range(len(g))}
     for i, ax in enumerate(axes):
         ax.set_visible(i in used)
 
     for slot, group in zip(slots, groups, strict=True):
-        for ax, p in zip(axes[slot : slot + len(group)], group, strict=True):
+        for i, p in enumerate(group):
+            ax = axes[slot + i]
             lepton = p.key in ("electron", "positron", "e+/(e+ + e-)")
             if p.kind == "ratio":
                 w = 0.0
@@ -365,6 +412,12 @@ def spectra_figure(
             ax.set_label(f"{p.name}|{p.axis}")
             ax.grid(True, which="major", alpha=0.3)
             ax.legend(fontsize=6.5, loc="best")
+            if residuals and data:
+                below = fig.add_subplot(cells[slot + i][1], sharex=ax)
+                _draw_residuals(below, p, data)
+                below.set_xlabel(ax.get_xlabel())
+                ax.xaxis.label.set_visible(False)
+                ax.tick_params(labelbottom=False)
     if title:
         fig.suptitle(title)
     return fig
@@ -384,6 +437,7 @@ def plot_spectra(
     xlim_rigidity: tuple[float, float] | None = None,
     ylim_decades: float | None = 5.0,
     fit_to_data: bool = False,
+    residuals: bool = False,
     dpi: int = 120,
 ) -> Path:
     """Plot x^index-weighted fluxes, one panel per species, plus optional ratio panels.
@@ -407,6 +461,7 @@ def plot_spectra(
             matplotlib's automatic range.
         fit_to_data: ranges around each plot's data instead (x a factor 2 beyond the points
             unless xlim / xlim_rigidity is given; y over the points and the model there).
+        residuals: a data / model axes below each plot with data (:func:`data_over_model`).
         dpi: resolution of the PNG.
 
     Returns:
@@ -424,6 +479,7 @@ def plot_spectra(
         xlim_rigidity=xlim_rigidity,
         ylim_decades=ylim_decades,
         fit_to_data=fit_to_data,
+        residuals=residuals,
     )
     out = Path(out_png)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -465,6 +521,7 @@ def network_figure(
         index_t_n=index_t_n,
         title=title,
         fit_to_data=True,
+        residuals=True,
     )
 
 
@@ -482,7 +539,9 @@ def plot_network(
     Panels p, He, C, O, B/C and 10Be/9Be (those whose entry is in ``spectra``; a ratio also
     from its two parts): AMS-02 (and PAMELA B/C) against rigidity from the entries'
     ``rigidity`` / ``lis_r`` / ``toa_r``, Voyager 1, HEAO-3 and the 10Be/9Be measurements
-    against kinetic energy per nucleon from ``t_n`` / ``lis`` / ``toa``.
+    against kinetic energy per nucleon from ``t_n`` / ``lis`` / ``toa``.  Below each plot
+    with data, data / model of each dataset (Voyager 1 against the LIS, the others against
+    the TOA spectrum).
 
     Args:
         spectra: {name: {"t_n": GeV/n, "lis", "toa": per GeV/n, "rigidity": GV,

@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from galprop_py import observations
-from galprop_py.plotting import network_figure, plot_network, plot_spectra, spectra_figure
+from galprop_py.plotting import (
+    RESIDUAL_LABEL,
+    network_figure,
+    plot_network,
+    plot_spectra,
+    spectra_figure,
+)
 
 # functions of one process (no grid split, no MPI): the 2-rank pass of the suite would only
 # repeat them
@@ -73,10 +79,11 @@ def _network_spectra(names=("H", "He", "B", "C", "O", "Be9", "Be10"), ratios=Tru
 
 
 def _by_label(fig):
-    """{axes label: set of legend texts} of the visible axes."""
+    """{axes label: set of legend texts} of the visible axes (the data / model axes below
+    them left out)."""
     out = {}
     for ax in fig.axes:
-        if ax.get_visible():
+        if ax.get_visible() and not ax.get_label().endswith("|" + RESIDUAL_LABEL):
             out[ax.get_label()] = {t.get_text() for t in ax.get_legend().get_texts()}
     return out
 
@@ -133,6 +140,7 @@ def test_network_panels_have_the_data_on_their_own_axes(tmp_path):
     fig = network_figure(spectra)
     assert _by_label(fig) == NETWORK
     axes = {ax.get_label(): ax for ax in fig.axes if ax.get_visible()}
+    axes = {k: v for k, v in axes.items() if not k.endswith("|" + RESIDUAL_LABEL)}
     for label, ax in axes.items():
         rigidity = label.endswith("|rigidity")
         assert ax.get_xlabel() == ("R [GV]" if rigidity else r"$E_\mathrm{kn}$ [GeV/n]")
@@ -182,3 +190,28 @@ def test_network_skips_missing_entries_and_forms_ratios_from_parts():
 def test_network_with_nothing_to_draw_names_the_panels(tmp_path):
     with pytest.raises(ValueError, match="nothing to plot.*He.*B/C"):
         plot_network({"Ne20": {"t_n": [1.0, 2.0], "lis": [1.0, 0.5]}}, tmp_path / "x.png")
+
+
+def test_network_residuals_are_data_over_the_model():
+    """Below every plot with data, data / model of each of its datasets: AMS-02 carbon
+    against the TOA per GV (an exact power law here, 0.7 x 100 R^-2.7: log-log interpolation
+    is exact, 1e-12), Voyager 1 protons against the LIS (2e4 (T + 1)^-2.7, not the TOA, which
+    is 0.7 of it: 1e-2 covers the interpolation between the 50 model energies, h^2/8 max|d2
+    ln J / d ln T^2| = 0.007)."""
+    spectra = _network_spectra()
+    fig = network_figure(spectra)
+    res = {ax.get_label(): ax for ax in fig.axes if ax.get_label().endswith(RESIDUAL_LABEL)}
+    assert set(res) == {f"{k}|{RESIDUAL_LABEL}" for k in NETWORK}
+    ams = observations.load("ams02_carbon_rigidity")
+    (points,) = res[f"C|rigidity|{RESIDUAL_LABEL}"].containers
+    np.testing.assert_allclose(points.lines[0].get_xdata(), ams.x)
+    np.testing.assert_allclose(
+        points.lines[0].get_ydata(), ams.y / (70.0 * ams.x**-2.7), rtol=1e-12
+    )
+    voy = observations.load("voyager1_proton")
+    (points,) = res[f"H|{T_N}|{RESIDUAL_LABEL}"].containers
+    np.testing.assert_allclose(points.lines[0].get_xdata(), voy.x)
+    np.testing.assert_allclose(
+        points.lines[0].get_ydata(), voy.y / (2e4 * (voy.x + 1.0) ** -2.7), rtol=1e-2
+    )
+    assert res[f"H|{T_N}|{RESIDUAL_LABEL}"].get_ylabel() == "data / model"

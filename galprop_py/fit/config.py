@@ -62,11 +62,6 @@ DATASET_NAMES = tuple(
 )
 
 
-def is_lis_dataset(name: str) -> bool:
-    """Whether a dataset is a local interstellar spectrum (Voyager 1 beyond the heliopause)."""
-    return "(LIS)" in observations.DATASETS[name].quantity
-
-
 class FitParameter(Block):
     """One free parameter: a config key, its start value and bounds."""
 
@@ -135,7 +130,7 @@ class FitDataset(Block):
                 f"dataset {self.name!r}: x_min = {self.x_min:g} must be below x_max = "
                 f"{self.x_max:g}"
             )
-        lis = is_lis_dataset(self.name)
+        lis = observations.is_interstellar(self.name)
         if lis and self.phi_group is not None:
             raise ValueError(
                 f"dataset {self.name!r} is a local interstellar spectrum: it has no phi_group "
