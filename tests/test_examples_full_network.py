@@ -53,15 +53,15 @@ def test_full_network_example_against_ams02_and_ace():
 @pytest.mark.serial  # config parsing only
 def test_full_network_example_is_the_default_galaxy():
     """Every galaxy block and every species block equal the default model's; the network
-    differs only in reaching Fe (z_max 26) and in the abundances of the elements above O,
-    the default's H..O abundances kept."""
+    differs only in reaching Fe (z_max 26) and in the abundances of the elements above Si,
+    the default's H..Si abundances kept."""
     example, default = load_config(EXAMPLE), load_config(None)
     diff = []
     for block in GALAXY_BLOCKS:
         diff += config_differences(getattr(example, block), getattr(default, block), block)
     diff += config_differences(example.species, default.species, "species")
     net, net0 = example.network, default.network
-    assert (net.z_min, net.z_max, net0.z_max) == (1, 26, 8)
+    assert (net.z_min, net.z_max, net0.z_max) == (1, 26, 14)
     for key in set(type(net).model_fields) - {"z_max", "elements"}:
         diff += config_differences(getattr(net, key), getattr(net0, key), f"network.{key}")
     for sym, el in net0.elements.items():
