@@ -43,7 +43,7 @@ def test_defaults_and_overrides():
 
 def test_an_override_with_no_value_unsets_a_key():
     """``block.key=`` removes a key the file sets, so the block's default applies (the
-    default model sets phi_gv = 0.319; ModulationBlock's default is 0.6) and the key counts
+    default model sets phi_gv = 0.317; ModulationBlock's default is 0.6) and the key counts
     as not set; a key the file does not set (a misspelt one) and a list entry are errors."""
     cfg = load_config(None, ["modulation.phi_gv=", "wind.v0_km_s="])
     assert cfg.modulation.phi_gv == type(cfg.modulation).model_fields["phi_gv"].default == 0.6
@@ -59,7 +59,7 @@ def test_an_override_with_no_value_unsets_a_key():
         ["modulation.model=spherical_parker", "modulation.phi_gv=", "modulation.phi_negative_gv="],
     )
     assert parker.modulation.model == "spherical_parker"
-    with pytest.raises(ConfigError, match=r"phi_gv = 0.319 is a force-field potential"):
+    with pytest.raises(ConfigError, match=r"phi_gv = 0.317 is a force-field potential"):
         load_config(None, ["modulation.model=spherical_parker", "modulation.phi_negative_gv="])
 
 
