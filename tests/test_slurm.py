@@ -99,8 +99,9 @@ class Cluster:
         return dict(re.findall(r"(\w+)=(\S*)", line))
 
     def wait_done(self, job_id: str, timeout: float) -> dict:
-        """Wait until the job has ended (any final state); its fields."""
-        active = ("PENDING", "CONFIGURING", "RUNNING", "COMPLETING")
+        """Wait until the job has ended (any final state); its fields.  SIGNALING is not an
+        end: scontrol shows it while slurmctld delivers a --signal to a running job."""
+        active = ("PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SIGNALING")
 
         def ended():
             info = self.job(job_id)
