@@ -38,6 +38,7 @@ from matplotlib.figure import Figure
 
 from . import observations
 from .observations import KINETIC_ENERGY_PER_NUCLEON, RIGIDITY, VOYAGER1_ELEMENTS
+from .spectra import loglog
 
 __all__ = [
     "NETWORK_PANELS",
@@ -45,8 +46,8 @@ __all__ = [
     "RATIO_DATA",
     "SPECIES_DATA",
     "T_N_WITHOUT_RIGIDITY",
-    "network_figure",
     "data_over_model",
+    "network_figure",
     "network_panels",
     "plot_network",
     "plot_spectra",
@@ -273,7 +274,7 @@ def data_over_model(x, curves: Mapping, d: observations.ObservedSpectrum):
     if good.sum() >= 2:
         xs, ys = x[good], y[good]
         keep = (d.x >= xs[0]) & (d.x <= xs[-1])
-        m[keep] = np.exp(np.interp(np.log(d.x[keep]), np.log(xs), np.log(ys)))
+        m[keep] = loglog(xs, ys, d.x[keep])
     return d.x[keep], d.y[keep] / m[keep], d.y_err_lo[keep] / m[keep], d.y_err_hi[keep] / m[keep]
 
 

@@ -95,7 +95,9 @@ def scale(spectrum: dict, factor: float) -> None:
         spectrum[key] = spectrum[key] * factor
 
 
-def _loglog(x, y, x_new):
+def loglog(x, y, x_new):
+    """y at x_new, interpolated linearly in (ln x, ln y) (y floored at 1e-300, no
+    extrapolation: numpy's end values outside x)."""
     y = np.maximum(np.asarray(y, float), 1e-300)
     return np.exp(np.interp(np.log(x_new), np.log(x), np.log(y)))
 
@@ -135,7 +137,7 @@ def _sums(groups: dict[str, list], model) -> dict:
         out[name] = _on_grids(
             t_n,
             rig,
-            lambda key, x, grid, ms=members: sum(_loglog(m[x], m[key], grid) for m in ms),
+            lambda key, x, grid, ms=members: sum(loglog(m[x], m[key], grid) for m in ms),
         )
     return out
 
@@ -173,16 +175,14 @@ def ratio_spectra(spectra: dict, elements: dict, model) -> dict:
         out[name] = _on_grids(
             t_n,
             rig,
-            lambda key, x, grid, a=a, b=b: (
-                _loglog(a[x], a[key], grid) / _loglog(b[x], b[key], grid)
-            ),
+            lambda key, x, grid, a=a, b=b: loglog(a[x], a[key], grid) / loglog(b[x], b[key], grid),
         )
     return out
 
 
 def flux_at(spectrum: dict, t_n_gev: float, key: str = "toa") -> float:
     """Flux of ``spectrum[key]`` at ``t_n_gev`` [GeV/n] (log-log interpolation)."""
-    return float(_loglog(spectrum["t_n"], spectrum[key], np.array([t_n_gev]))[0])
+    return float(loglog(spectrum["t_n"], spectrum[key], np.array([t_n_gev]))[0])
 
 
 def read_local(path) -> dict:

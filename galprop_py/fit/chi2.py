@@ -28,7 +28,14 @@ import numpy as np
 from .. import observations, units
 from ..observations import ENERGY, KINETIC_ENERGY_PER_NUCLEON, RIGIDITY, ObservedSpectrum
 from ..solvers.network import group_factors, normalisation_targets, source_group
-from ..spectra import element_spectra, flux_at, ratio_label, ratio_spectra, species_spectrum
+from ..spectra import (
+    element_spectra,
+    flux_at,
+    loglog,
+    ratio_label,
+    ratio_spectra,
+    species_spectrum,
+)
 from .config import LEPTON_CURVES, FitBlock, FitDataset
 
 #: curve keys on each axis: abscissa, LIS, TOA (the energy axis: leptons' total energy,
@@ -45,11 +52,6 @@ def with_energy_axis(curve: dict) -> dict:
     E = T + m_e c^2 [GeV] of its points as ``"energy"`` (one particle, A = 1), the axis the
     AMS-02 lepton data are published on."""
     return {**curve, "energy": np.asarray(curve["t_n"]) + units.M_E_GEV}
-
-
-def _loglog(x, y, x_new) -> np.ndarray:
-    y = np.maximum(np.asarray(y, float), 1e-300)
-    return np.exp(np.interp(np.log(x_new), np.log(x), np.log(y)))
 
 
 @dataclass
@@ -211,7 +213,7 @@ class Comparison:
                 f"outside the model's {self.model} curve ({x[0]:g}..{x[-1]:g} {unit}); narrow "
                 "x_min/x_max or widen momentum.min/max"
             )
-        return _loglog(x, c[self.y_key], self.x)
+        return loglog(x, c[self.y_key], self.x)
 
     def residuals(self, curves: Mapping[str, dict]) -> np.ndarray:
         """(model - data) / error, the error on the side towards the model."""
