@@ -574,3 +574,8 @@ class GalaxyModel:
         """Production rate of ``species`` from solved parents' rank-local densities
         (:class:`galprop_py.operators.production.SecondaryProduction`)."""
         return self.production.source(species.name, parents, decomp)
+
+    def self_coupling(self, species: Species, decomp):
+        """The species' production from its own density as ``psi -> q`` (rank-local
+        arrays), or None (:meth:`SecondaryProduction.self_coupling`)."""
+        return self.production.self_coupling(species.name, decomp)

@@ -107,6 +107,31 @@ class SecondaryProduction:
         self._rates[child] = out
         return out
 
+    def self_coupling(self, child: str, decomp):
+        """The part of ``child``'s production that its own density makes (tertiary
+        antiprotons: inelastic scattering moves them to lower energies), as a function
+        ``psi -> q`` of a rank-local array, or None if it does not feed itself.  It is
+        linear and cell-local, so the steady solve takes it into its operator instead of
+        iterating the source (:func:`galprop_py.solvers.steady.solve_steady`)."""
+        rates = [(on_gas, r) for par, on_gas, r in self._channel_rates(child) if par == child]
+        if not rates:
+            return None
+        n_gas = None
+        if any(on_gas for on_gas, _ in rates):
+            coords = decomp.local_centers()
+            n_gas = np.asarray(self.model.target_density(coords), float)[..., None]
+
+        def apply(psi: np.ndarray) -> np.ndarray:
+            total = None
+            for on_gas, rate in rates:
+                term = apply_matrix(rate, psi) if rate.ndim == 2 else rate * psi
+                if on_gas:
+                    term *= n_gas
+                total = term if total is None else total + term
+            return total
+
+        return apply
+
     def source(self, child: str, states: dict, decomp) -> np.ndarray | None:
         """Production rate density of ``child`` on the owned cells from the parents in
         ``states`` (rank-local arrays); None if it has no parents there."""

@@ -467,7 +467,7 @@ class MultigridSolver(LinearSolver):
         self._levels = self.hierarchy.operators(transport, scale)
         self._armed = mat
 
-    def set_operator(self, mat: PETSc.Mat) -> None:
+    def set_operator(self, mat: PETSc.Mat, amat: PETSc.Mat | None = None) -> None:
         levels = None
         if self.hierarchy is not None:
             if self._armed is not mat or self._levels is None:
@@ -485,9 +485,13 @@ class MultigridSolver(LinearSolver):
             self.reset()
         self._mat = mat
         self._set_levels = levels
-        self.ksp.setOperators(mat)
+        self.ksp.setOperators(mat if amat is None else amat, mat)
         if self.hierarchy is not None:
             pc = self.ksp.getPC()
+            # PCMG smooths and takes residuals on the finest level with the KSP's operator by
+            # default (useAmat): a shell ``amat`` stays with the Krylov method alone, and
+            # would otherwise stay in the level's residual after the solve
+            pc.setUseAmat(False)
             for lvl, a in enumerate(self._levels):
                 pc.getMGSmoother(lvl).setOperators(a)
             pc.getMGSmoother(self.hierarchy.levels - 1).setOperators(mat)

@@ -1,9 +1,11 @@
 """Steady state of a whole network, normalised to the data.
 
 Species are solved in the network's order (:mod:`galprop_py.network.build`): each after all
-its parents, the members of a production cycle (p + p -> d with d -> p) and a species that
-feeds itself (tertiary antiprotons) iterated until their secondary sources settle (relative
-change below :data:`CYCLE_RTOL`).
+its parents, the members of a production cycle (p + p -> d with d -> p) iterated until their
+secondary sources settle (relative change below :data:`CYCLE_RTOL`).  A species that feeds
+itself alone (tertiary antiprotons) is solved once with that production in its operator
+(:class:`~galprop_py.solvers.steady.SelfCoupled`); the limited diffusion scheme, whose
+Picard steps take no such operator, iterates it like a cycle.
 
 Normalisation.  The problem is linear in the sources, so every density is a sum of the
 responses to groups of sources that are scaled together: the species with their own
@@ -43,6 +45,10 @@ GLOBAL = "[normalization]"
 PROGRESS: list = []
 CYCLE_RTOL = 1e-7
 MAX_SWEEPS = 20
+#: solve a species that feeds itself alone (tertiary antiprotons) with that production in
+#: its operator (one Krylov solve) instead of sweeps of solves on it as a source.  Full
+#: network, 2 ranks: the antiprotons' 57 iterations in 7 sweeps -> see README, Performance
+SELF_COUPLING_IN_OPERATOR = True
 
 
 def _relative_change(old, new, comm) -> float:
@@ -119,15 +125,20 @@ def solve_network(
                 stage = StageTimes(coefficients_s=t1 - t0, assembly_s=time.perf_counter() - t1)
                 if timings is not None:
                     timings[n] = stage
-            # a cycle, or a species feeding itself (tertiary antiprotons)
-            cyclic = len(group) > 1 or any(n in model.network.parents(n) for n in group)
+            # a cycle, or a species feeding itself (tertiary antiprotons) that is not solved
+            # with its self-production in the operator
+            self_fed = any(n in model.network.parents(n) for n in group)
+            implicit = (
+                SELF_COUPLING_IN_OPERATOR and len(group) == 1 and self_fed and scheme != "limited"
+            )
+            cyclic = len(group) > 1 or (self_fed and not implicit)
             for sweep in range(MAX_SWEEPS if cyclic else 1):
                 change = 0.0
                 for name in group:
                     for report in list(PROGRESS):
                         report(name, len(solved), len(model.species))
                     used = solver
-                    new = _solve_species(model, decomp, transports[name], used, responses)
+                    new = _solve_species(model, decomp, transports[name], used, responses, implicit)
                     solved.add(name)
                     for report in list(PROGRESS):
                         report(name, len(solved), len(model.species))
@@ -174,8 +185,12 @@ def solve_network(
 GUESS_TEMPLATES = 2
 
 
-def _solve_species(model, decomp, transport, solver, responses) -> dict:
+def _solve_species(model, decomp, transport, solver, responses, implicit=False) -> dict:
+    """The species' responses by source group; ``implicit``: its production from its own
+    density goes into the operator (:func:`~galprop_py.solvers.steady.solve_steady`'s
+    ``self_coupling``) instead of the source."""
     sp = transport.species
+    coupling = model.self_coupling(sp, decomp) if implicit else None
     own = source_group(model, sp.name)
     has_source = model.blocks[sp.name].abundance > 0 if sp.name in model.blocks else False
     groups = {own} if has_source else set()
@@ -187,7 +202,9 @@ def _solve_species(model, decomp, transport, solver, responses) -> dict:
     limiter = limited_operator(transport, solver, LimiterOptions.of(getattr(model, "cfg", None)))
     try:
         for g in sorted(groups):
-            parents = {p: r[g] for p, r in responses.items() if g in r}
+            parents = {
+                p: r[g] for p, r in responses.items() if g in r and not (implicit and p == sp.name)
+            }
             extra = model.secondary_source(sp, parents, decomp)
             if extra is None and g != own:
                 continue
@@ -200,7 +217,7 @@ def _solve_species(model, decomp, transport, solver, responses) -> dict:
                 template = found[:GUESS_TEMPLATES] or None
             x, last = solve_steady(
                 transport, solver, extra, own_source=(g == own and has_source), guess=guess,
-                limiter=limiter, template=template,
+                limiter=limiter, template=template, self_coupling=coupling,
             )  # fmt: skip
             out[g] = decomp.local_array(x).copy()
             x.destroy()

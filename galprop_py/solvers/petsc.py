@@ -126,14 +126,15 @@ class LinearSolver:
         self.ksp.reset()
         self.ksp.setFromOptions()
 
-    def set_operator(self, mat: PETSc.Mat) -> None:
+    def set_operator(self, mat: PETSc.Mat, amat: PETSc.Mat | None = None) -> None:
         """Use ``mat``; another matrix object than the last gets a fresh preconditioner, the
         same (refilled) one keeps its symbolic set-up (:class:`~galprop_py.operators.stencil.
-        MatrixPool`)."""
+        MatrixPool`).  ``amat``: a different operator for the Krylov method (a shell,
+        :func:`galprop_py.solvers.steady.solve_steady`), preconditioned with ``mat``."""
         if self._mat is not None and mat is not self._mat:
             self.reset()
         self._mat = mat
-        self.ksp.setOperators(mat)
+        self.ksp.setOperators(mat if amat is None else amat, mat)
         self.ksp.setUp()
 
     def solve(self, rhs: PETSc.Vec, x: PETSc.Vec, what: str) -> SolveInfo:

@@ -265,7 +265,32 @@ def _scale_matrix(dec, mat: PETSc.Mat, left: np.ndarray, right: np.ndarray, work
     rvec.destroy()
 
 
-def _solve_scaled(dec, solver, mat, scale, b, x, what, transport) -> SolveInfo:
+class SelfCoupled:
+    """Shell operator ``y = A x - T x`` of a species that feeds itself (tertiary
+    antiprotons), in the solve's momentum-scaled unknowns: ``A`` the assembled (scaled)
+    matrix, ``T`` the cell-local production of the species from its own density
+    (``apply``, on unscaled rank-local arrays: x = chi s, T_scaled chi = T(s chi) / s).
+    The Krylov method iterates on A - T, preconditioned by A's multigrid: one solve in
+    place of a fixed-point iteration of solves on the production (network solver)."""
+
+    def __init__(self, dec, mat: PETSc.Mat, apply, scale: np.ndarray):
+        self.dec, self.mat, self.apply, self.scale = dec, mat, apply, scale
+
+    def mult(self, _shell, x: PETSc.Vec, y: PETSc.Vec) -> None:
+        self.mat.mult(x, y)
+        q = self.apply(self.dec.local_array(x) * self.scale)
+        q /= self.scale
+        with self.dec.writable(y) as arr:
+            arr -= q
+
+    @classmethod
+    def shell(cls, dec, mat: PETSc.Mat, apply, scale: np.ndarray) -> PETSc.Mat:
+        op = PETSc.Mat().createPython(mat.getSizes(), cls(dec, mat, apply, scale), mat.getComm())
+        op.setUp()
+        return op
+
+
+def _solve_scaled(dec, solver, mat, scale, b, x, what, transport, self_coupling=None) -> SolveInfo:
     """:func:`scaled_solve` from the scaled right-hand side ``b`` (a Vec, destroyed here).
     No scaling vector lives during the iterations (the memory peak of a 3D solve): the
     matrix is scaled through two new vectors before, and unscaled through ``b`` after; the
@@ -277,11 +302,12 @@ def _solve_scaled(dec, solver, mat, scale, b, x, what, transport) -> SolveInfo:
         a *= inv  # the guess in scaled unknowns
     # undo the scaling of the cached operator afterwards (time stepping may reuse it)
     undo = (dec, mat, 1.0 / inv, 1.0 / scale)
+    shell = None if self_coupling is None else SelfCoupled.shell(dec, mat, self_coupling, scale)
     try:
         t0 = time.perf_counter()
         if transport is not None and isinstance(solver, MultigridSolver):
             solver.prepare_levels(transport, scale, mat)
-        solver.set_operator(mat)
+        solver.set_operator(mat, shell)
         t1 = time.perf_counter()
         info = solver.solve(b, x, what=what)
         info.setup_s, info.solve_s = t1 - t0, time.perf_counter() - t1
@@ -289,6 +315,10 @@ def _solve_scaled(dec, solver, mat, scale, b, x, what, transport) -> SolveInfo:
         _scale_matrix(*undo)  # b may still be locked by the interrupted solve
         b.destroy()
         raise
+    finally:
+        if shell is not None:
+            solver.ksp.setOperators(mat, mat)  # later solves with this solver see A alone
+            shell.destroy()
     _scale_matrix(*undo, work=b)
     b.destroy()
     with dec.writable(x) as a:
@@ -296,8 +326,9 @@ def _solve_scaled(dec, solver, mat, scale, b, x, what, transport) -> SolveInfo:
     return info
 
 
-def scaled_guess(transport: SpeciesTransport, rhs: np.ndarray, templates):
-    """An initial guess sum_j alpha_jk t_j for ``A psi = rhs`` from other species'
+def scaled_guess(transport: SpeciesTransport, rhs: np.ndarray, templates, self_coupling=None):
+    """An initial guess sum_j alpha_jk t_j for ``A psi = rhs`` (``(A - T) psi = rhs`` with
+    ``self_coupling`` T, :class:`SelfCoupled`) from other species'
     solutions t_j (rank-local arrays, a list): per momentum k the alpha_jk minimise
     |rhs_k - sum_j alpha_jk (A t_j)_k| over all cells (every rank the same; exact for
     coefficients constant in momentum, an approximation otherwise since A couples
@@ -311,7 +342,10 @@ def scaled_guess(transport: SpeciesTransport, rhs: np.ndarray, templates):
         with dec.writable(v) as a:
             a[...] = t
         transport.matrix().mult(v, w)
-        ats.append(dec.local_array(w).copy())
+        at = dec.local_array(w).copy()
+        if self_coupling is not None:
+            at -= self_coupling(t)
+        ats.append(at)
     v.destroy()
     w.destroy()
     axes = tuple(range(rhs.ndim - 1))
@@ -332,7 +366,9 @@ def scaled_guess(transport: SpeciesTransport, rhs: np.ndarray, templates):
     # vanishes (antiprotons below threshold) an unscaled fit can leave a residual that is
     # small in |.| but dominates the scaled one (a default-model antiproton solve from such a
     # guess did not converge in 1000 iterations)
-    scale = momentum_scaling(dec, rhs, transport.diagonal())
+    scale = momentum_scaling(
+        dec, _scale_source(transport, rhs, self_coupling), transport.diagonal()
+    )
     res = np.array([np.sum(((rhs - fit) / scale) ** 2), np.sum((rhs / scale) ** 2)])
     mpi.Allreduce(MPI.IN_PLACE, res, op=MPI.SUM)
     ratio = float(np.sqrt(res[0] / res[1])) if res[1] > 0 else 1.0
@@ -350,6 +386,17 @@ GUESS_MAX_RESIDUAL = 0.5
 GUESS_RTOL_FACTOR = 0.3
 
 
+def _scale_source(transport: SpeciesTransport, source: np.ndarray, self_coupling) -> np.ndarray:
+    """What the momentum scaling estimates the solution's size from: the source, plus for a
+    species that feeds itself what the local estimate |S| / A_diag makes (its tertiaries:
+    below the production threshold the secondary source vanishes, while the density there
+    is the tertiaries', up to 1e12 above the scale floor a zero source gives)."""
+    if self_coupling is None:
+        return source
+    made = self_coupling(np.abs(source) / np.maximum(np.abs(transport.diagonal()), 1e-300))
+    return np.abs(source) + np.abs(made)
+
+
 def solve_steady(
     transport: SpeciesTransport,
     solver: LinearSolver | None = None,
@@ -358,6 +405,7 @@ def solve_steady(
     guess: np.ndarray | None = None,
     limiter=None,
     template: np.ndarray | None = None,
+    self_coupling=None,
 ) -> tuple[PETSc.Vec, SolveInfo]:
     """Steady-state density of one species.
 
@@ -366,6 +414,10 @@ def solve_steady(
     (rank-local array) starts the iteration (zero without); without it, ``template`` (a list
     of other species' solutions) gives a :func:`scaled_guess`, whose solve then stops at
     :data:`GUESS_RTOL_FACTOR` times the solver's rtol.
+
+    ``self_coupling`` (``psi -> q`` on rank-local arrays, cell-local and linear: the
+    species' production from its own density) is solved with the operator, A psi - T psi
+    = S (:class:`SelfCoupled`), instead of being iterated as a source by the caller.
 
     With ``diffusion.scheme = "limited"`` the nonlinear limited operator is solved by Picard
     iterations (:class:`~galprop_py.operators.anisotropic_limited.LimitedDiffusion`) whose
@@ -383,7 +435,7 @@ def solve_steady(
     x = dec.create_vec()
     tighter = False
     if guess is None and template and not is_limited(transport):
-        guess, _ = scaled_guess(transport, source, template)
+        guess, _ = scaled_guess(transport, source, template, self_coupling)
         tighter = guess is not None
     if guess is None:
         x.set(0.0)
@@ -392,6 +444,12 @@ def solve_steady(
             arr[...] = guess
     what = f"steady state of species {transport.species.name}"
     if is_limited(transport):
+        if self_coupling is not None:
+            raise ValueError(
+                "diffusion.scheme = 'limited' cannot solve a species that feeds itself "
+                f"({transport.species.name}); use 'centred' or 'selling', or set "
+                "cross_sections.tertiary_antiprotons = false"
+            )
         info = _solve_limited(transport, solver, limiter, source, x, what)
     else:
         tolerances = solver.ksp.getTolerances()
@@ -400,11 +458,13 @@ def solve_steady(
         # the scaled right-hand side as a Vec, then the source arrays are dropped: they are
         # not held during the iterations (the memory peak of a 3D solve)
         mat = transport.matrix()
-        scale = momentum_scaling(dec, source, transport.diagonal())
+        scale = momentum_scaling(
+            dec, _scale_source(transport, source, self_coupling), transport.diagonal()
+        )
         b = _scaled_rhs(dec, source, scale)
         del source, extra_source, guess
         try:
-            info = _solve_scaled(dec, solver, mat, scale, b, x, what, transport)
+            info = _solve_scaled(dec, solver, mat, scale, b, x, what, transport, self_coupling)
         finally:
             if tighter:
                 solver.ksp.setTolerances(rtol=tolerances[0])
