@@ -207,3 +207,20 @@ def test_tertiaries_in_the_operator_give_the_fixed_point_of_the_sweeps(monkeypat
     np.testing.assert_allclose(a[sel], b[sel], rtol=1e-5)
     # the tertiaries matter here: without them the spectrum differs by far more than 1e-5
     assert its_a < its_b
+
+
+@pytest.mark.parallel
+def test_production_matrices_split_over_ranks_are_the_serial_ones():
+    """The spectral production matrices evaluated a block of child energies per rank and
+    gathered (operators.production) equal, entry for entry, those one rank computes alone."""
+    from petsc4py import PETSc
+
+    model = _model(n=30)
+    by = {s.name: s for s in model.species}
+    for child, parent in [("antiproton", "He4"), ("antiproton", "antiproton"), ("positron", "H1")]:
+        (ch,) = [c for c in model.network.channels[child] if c.parent == parent]
+        args = (ch, by[parent], by[child], 0.1)
+        split = model.production._spectral_matrix(*args, comm=PETSc.COMM_WORLD)
+        alone = model.production._spectral_matrix(*args)
+        assert np.any(alone > 0)
+        np.testing.assert_array_equal(split, alone)
