@@ -147,6 +147,15 @@ class SpeciesTransport:
             return base * c.source_time(0.5 * (t0 + t1))
         return base
 
+    def forget_pooled_matrix(self) -> bool:
+        """Let go of a pool's matrix (:class:`~galprop_py.operators.stencil.MatrixPool`),
+        whatever its values now are: a later :meth:`matrix` refills it.  False (nothing
+        done) for a matrix of its own or one that could not be refilled (no stencil kept)."""
+        if self._pool is None or self._mat is None or self._system is None:
+            return False
+        self._mat = None
+        return True
+
     def destroy(self) -> None:
         if self._mat is not None and self._pool is None:
             self._mat.destroy()

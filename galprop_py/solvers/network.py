@@ -138,7 +138,10 @@ def solve_network(
                     for report in list(PROGRESS):
                         report(name, len(solved), len(model.species))
                     used = solver
-                    new = _solve_species(model, decomp, transports[name], used, responses, implicit)
+                    new = _solve_species(
+                        model, decomp, transports[name], used, responses, implicit,
+                        last_use=not cyclic and after_component is None,
+                    )  # fmt: skip
                     solved.add(name)
                     for report in list(PROGRESS):
                         report(name, len(solved), len(model.species))
@@ -185,10 +188,13 @@ def solve_network(
 GUESS_TEMPLATES = 2
 
 
-def _solve_species(model, decomp, transport, solver, responses, implicit=False) -> dict:
+def _solve_species(
+    model, decomp, transport, solver, responses, implicit=False, last_use=False
+) -> dict:
     """The species' responses by source group; ``implicit``: its production from its own
     density goes into the operator (:func:`~galprop_py.solvers.steady.solve_steady`'s
-    ``self_coupling``) instead of the source."""
+    ``self_coupling``) instead of the source; ``last_use``: nothing uses the transport's
+    matrix after the last group's solve (``solve_steady``'s ``last_use``)."""
     sp = transport.species
     coupling = model.self_coupling(sp, decomp) if implicit else None
     own = source_group(model, sp.name)
@@ -200,8 +206,9 @@ def _solve_species(model, decomp, transport, solver, responses, implicit=False) 
     iterations, t0, last = 0, time.perf_counter(), None
     # diffusion.scheme = "limited": one Picard operator for all the species' source groups
     limiter = limited_operator(transport, solver, LimiterOptions.of(getattr(model, "cfg", None)))
+    order = sorted(groups)
     try:
-        for g in sorted(groups):
+        for i, g in enumerate(order):
             parents = {
                 p: r[g] for p, r in responses.items() if g in r and not (implicit and p == sp.name)
             }
@@ -218,6 +225,7 @@ def _solve_species(model, decomp, transport, solver, responses, implicit=False) 
             x, last = solve_steady(
                 transport, solver, extra, own_source=(g == own and has_source), guess=guess,
                 limiter=limiter, template=template, self_coupling=coupling,
+                last_use=last_use and i == len(order) - 1,
             )  # fmt: skip
             out[g] = decomp.local_array(x).copy()
             x.destroy()
