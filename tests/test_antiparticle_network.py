@@ -211,7 +211,7 @@ def test_tertiaries_in_the_operator_give_the_fixed_point_of_the_sweeps(monkeypat
 
 @pytest.mark.parallel
 def test_production_matrices_split_over_ranks_are_the_serial_ones():
-    """The spectral production matrices evaluated a block of child energies per rank and
+    """The spectral production matrices evaluated for every size-th child energy on each rank and
     gathered (operators.production) equal, entry for entry, those one rank computes alone."""
     from petsc4py import PETSc
 

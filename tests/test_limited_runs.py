@@ -266,3 +266,14 @@ def test_config_defaults_are_the_operator_defaults():
     assert block.scheme == "limited"
     assert LimiterOptions() == LimiterOptions(block.limiter_gamma, block.limiter_rtol)
     assert LimiterOptions.of(config_from_dict(data)) == LimiterOptions()
+
+
+def test_limited_steady_refuses_a_self_coupling_in_the_operator():
+    """The limited scheme's Picard steps take no shell operator (solvers.steady.SelfCoupled):
+    a self-coupling handed to solve_steady is refused in one line on every rank, before any
+    work (the network iterates such a species as a source instead)."""
+    dec, tr, psi = _closed_box("limited", n=5)
+    with raises_one_line(ValueError, "diffusion.scheme = 'limited'", "feeds itself"):
+        solve_steady(tr, self_coupling=lambda arr: 0.1 * arr)
+    psi.destroy()
+    tr.destroy()

@@ -42,6 +42,8 @@ class SecondaryProduction:
         self.model = model
         self.network = network
         self._rates: dict[str, list[tuple[str, bool, np.ndarray]]] = {}
+        self._gas_for = None  # the decomposition whose cells _gas_cells holds
+        self._gas_cells: np.ndarray | None = None
 
     def _spectral_matrix(self, ch, parent, child, f_he: float, comm=None) -> np.ndarray:
         """M[i, j] [1/Myr per H atom cm^-3]: production at the child's momentum node i per unit
@@ -129,25 +131,19 @@ class SecondaryProduction:
         ``psi -> q`` of a rank-local array, or None if it does not feed itself.  It is
         linear and cell-local, so the steady solve takes it into its operator instead of
         iterating the source (:func:`galprop_py.solvers.steady.solve_steady`)."""
-        rates = self._channel_rates(child, decomp.comm)
-        rates = [(on_gas, r) for par, on_gas, r in rates if par == child]
-        if not rates:
+        if not any(par == child for par, _, _ in self._channel_rates(child, decomp.comm)):
             return None
-        n_gas = None
-        if any(on_gas for on_gas, _ in rates):
+        # the parents' states given are its own alone: the self channels of source()
+        return lambda psi: self.source(child, {child: psi}, decomp)
+
+    def _gas(self, decomp) -> np.ndarray:
+        """n_H of the target gas on the owned cells, (cells..., 1) [cm^-3], kept for the
+        last decomposition asked for (every secondary source and self-coupling product)."""
+        if self._gas_for is not decomp:
             coords = decomp.local_centers()
-            n_gas = np.asarray(self.model.target_density(coords), float)[..., None]
-
-        def apply(psi: np.ndarray) -> np.ndarray:
-            total = None
-            for on_gas, rate in rates:
-                term = apply_matrix(rate, psi) if rate.ndim == 2 else rate * psi
-                if on_gas:
-                    term *= n_gas
-                total = term if total is None else total + term
-            return total
-
-        return apply
+            self._gas_cells = np.asarray(self.model.target_density(coords), float)[..., None]
+            self._gas_for = decomp
+        return self._gas_cells
 
     def source(self, child: str, states: dict, decomp) -> np.ndarray | None:
         """Production rate density of ``child`` on the owned cells from the parents in
@@ -187,7 +183,6 @@ class SecondaryProduction:
                 off_gas_sum += term
         total = off_gas_sum
         if on_gas_sum is not None:
-            coords = decomp.local_centers()
-            on_gas_sum *= np.asarray(self.model.target_density(coords), float)[..., None]
+            on_gas_sum *= self._gas(decomp)
             total = on_gas_sum if total is None else total + on_gas_sum
         return total

@@ -329,15 +329,18 @@ def _solve_scaled(
     return info
 
 
-def scaled_guess(transport: SpeciesTransport, rhs: np.ndarray, templates, self_coupling=None):
+def scaled_guess(
+    transport: SpeciesTransport, rhs: np.ndarray, templates, self_coupling=None, scale=None
+):
     """An initial guess sum_j alpha_jk t_j for ``A psi = rhs`` (``(A - T) psi = rhs`` with
     ``self_coupling`` T, :class:`SelfCoupled`) from other species'
     solutions t_j (rank-local arrays, a list): per momentum k the alpha_jk minimise
     |rhs_k - sum_j alpha_jk (A t_j)_k| over all cells (every rank the same; exact for
     coefficients constant in momentum, an approximation otherwise since A couples
     neighbouring momenta).  Returns ``(guess, relative residual)``, the residual in the
-    solve's momentum scaling (:func:`momentum_scaling`), or ``(None, 1.0)`` when it is not
-    below :data:`GUESS_MAX_RESIDUAL` of that of a zero guess."""
+    solve's momentum scaling (``scale``, or :func:`momentum_scaling` made here), or
+    ``(None, 1.0)`` when it is not below :data:`GUESS_MAX_RESIDUAL` of that of a zero
+    guess."""
     dec = transport.decomp
     v, w = dec.create_vec(), dec.create_vec()
     ats = []
@@ -369,9 +372,8 @@ def scaled_guess(transport: SpeciesTransport, rhs: np.ndarray, templates, self_c
     # vanishes (antiprotons below threshold) an unscaled fit can leave a residual that is
     # small in |.| but dominates the scaled one (a default-model antiproton solve from such a
     # guess did not converge in 1000 iterations)
-    scale = momentum_scaling(
-        dec, _scale_source(transport, rhs, self_coupling), transport.diagonal()
-    )
+    if scale is None:
+        scale = _solve_scale(transport, rhs, self_coupling)
     res = np.array([np.sum(((rhs - fit) / scale) ** 2), np.sum((rhs / scale) ** 2)])
     mpi.Allreduce(MPI.IN_PLACE, res, op=MPI.SUM)
     ratio = float(np.sqrt(res[0] / res[1])) if res[1] > 0 else 1.0
@@ -389,15 +391,17 @@ GUESS_MAX_RESIDUAL = 0.5
 GUESS_RTOL_FACTOR = 0.3
 
 
-def _scale_source(transport: SpeciesTransport, source: np.ndarray, self_coupling) -> np.ndarray:
-    """What the momentum scaling estimates the solution's size from: the source, plus for a
-    species that feeds itself what the local estimate |S| / A_diag makes (its tertiaries:
-    below the production threshold the secondary source vanishes, while the density there
-    is the tertiaries', up to 1e12 above the scale floor a zero source gives)."""
-    if self_coupling is None:
-        return source
-    made = self_coupling(np.abs(source) / np.maximum(np.abs(transport.diagonal()), 1e-300))
-    return np.abs(source) + np.abs(made)
+def _solve_scale(transport: SpeciesTransport, source: np.ndarray, self_coupling) -> np.ndarray:
+    """The solve's :func:`momentum_scaling`, estimated from the source and, for a species
+    that feeds itself, also from what the local estimate |S| / A_diag makes (its
+    tertiaries: below the production threshold the secondary source vanishes, while the
+    density there is the tertiaries', up to 1e12 above the scale floor a zero source
+    gives)."""
+    diag = transport.diagonal()
+    if self_coupling is not None:
+        made = self_coupling(np.abs(source) / np.maximum(np.abs(diag), 1e-300))
+        source = np.abs(source) + np.abs(made)
+    return momentum_scaling(transport.decomp, source, diag)
 
 
 def solve_steady(
@@ -436,6 +440,12 @@ def solve_steady(
     without); the returned info counts the Krylov iterations of all Picard steps.
     """
     dec = transport.decomp
+    if self_coupling is not None and is_limited(transport):
+        raise ValueError(
+            "diffusion.scheme = 'limited' cannot solve a species that feeds itself "
+            f"({transport.species.name}) with that production in its operator; iterate it "
+            "as a source instead (solvers.network does)"
+        )
     own = solver is None
     solver = solver or steady_solver(dec.comm)
     source = transport.source() if own_source else np.zeros(dec.box.c_shape + (dec.dof,))
@@ -443,8 +453,10 @@ def solve_steady(
         source = source + extra_source
     x = dec.create_vec()
     tighter = False
+    # the scale of the solve (not used by the limited scheme's Picard steps)
+    scale = None if is_limited(transport) else _solve_scale(transport, source, self_coupling)
     if guess is None and template and not is_limited(transport):
-        guess, _ = scaled_guess(transport, source, template, self_coupling)
+        guess, _ = scaled_guess(transport, source, template, self_coupling, scale)
         tighter = guess is not None
     if guess is None:
         x.set(0.0)
@@ -453,12 +465,6 @@ def solve_steady(
             arr[...] = guess
     what = f"steady state of species {transport.species.name}"
     if is_limited(transport):
-        if self_coupling is not None:
-            raise ValueError(
-                "diffusion.scheme = 'limited' cannot solve a species that feeds itself "
-                f"({transport.species.name}); use 'centred' or 'selling', or set "
-                "cross_sections.tertiary_antiprotons = false"
-            )
         info = _solve_limited(transport, solver, limiter, source, x, what)
     else:
         tolerances = solver.ksp.getTolerances()
@@ -467,9 +473,6 @@ def solve_steady(
         # the scaled right-hand side as a Vec, then the source arrays are dropped: they are
         # not held during the iterations (the memory peak of a 3D solve)
         mat = transport.matrix()
-        scale = momentum_scaling(
-            dec, _scale_source(transport, source, self_coupling), transport.diagonal()
-        )
         b = _scaled_rhs(dec, source, scale)
         del source, extra_source, guess
         try:
