@@ -80,6 +80,7 @@ class SpeciesTransport:
         self._pool = pool  # a MatrixPool: the matrix is shared, refilled for this species
         self._keep_system = keep_system
         self._diag: np.ndarray | None = None
+        self._bands: dict[int, np.ndarray] | None = None
 
     @property
     def species(self):
@@ -111,7 +112,9 @@ class SpeciesTransport:
             if not self._keep_system:
                 if self._pool is not None:
                     # the pool's matrix is refilled for other species: keep the diagonal
+                    # and, where the fill left them (2D), the momentum bands
                     self._diag = self._system.diag
+                    self._bands = _bands_of(self._system)
                 self._system = None
         return self._mat
 
@@ -132,6 +135,16 @@ class SpeciesTransport:
             vec.destroy()
             return out
         return self.system().diag
+
+    def momentum_bands(self) -> dict[int, np.ndarray] | None:
+        """The matrix's couplings to momentum k + d of the same cell, {d: (cells..., momentum)
+        array} for d = +-1, +-2, when every other entry couples the same momentum (no
+        Galerkin ``coupled`` slots), so that A = A_0 + sum_d bands with A_0 acting on each
+        momentum alone (:mod:`galprop_py.solvers.guess`); None where they were not kept
+        (the stencil's memory handed back while a 3D matrix filled)."""
+        if self._system is not None:
+            return _bands_of(self._system)
+        return self._bands
 
     def source(self) -> np.ndarray:
         """Source S of the owned cells (no time factor: the steady-state source)."""
@@ -162,3 +175,11 @@ class SpeciesTransport:
         self._mat = None
         self._system = None
         self._diag = None
+        self._bands = None
+
+
+def _bands_of(system: StencilSystem) -> dict[int, np.ndarray] | None:
+    """The system's momentum bands (:meth:`SpeciesTransport.momentum_bands`) or None."""
+    if system.consumed or system.coupled or any(v is None for v in system.p_band.values()):
+        return None
+    return dict(system.p_band)

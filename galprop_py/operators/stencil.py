@@ -31,6 +31,10 @@ from petsc4py import PETSc
 
 from ..decomposition import Decomposition
 
+#: the farthest momentum shift d an operator row couples (psi[k + d], |d| <= 2: the
+#: momentum bands and the Galerkin couplings); :mod:`galprop_py.solvers.guess` relies on it
+MOMENTUM_REACH = 2
+
 
 class StencilSystem:
     def __init__(self, decomp: Decomposition):
@@ -76,6 +80,8 @@ class StencilSystem:
         """Add ``coeff`` to the coefficient on momentum k + ``d`` of the neighbour at
         ``offset`` (d = 0: :meth:`add_spatial`; offset 0: the momentum bands)."""
         offset, d = tuple(int(o) for o in offset), int(d)
+        if abs(d) > MOMENTUM_REACH:
+            raise ValueError(f"momentum shift {d}: at most {MOMENTUM_REACH} either way")
         if d == 0:
             self.add_spatial(offset, coeff)
         elif not any(offset):

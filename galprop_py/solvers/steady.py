@@ -26,6 +26,7 @@ from ..operators.anisotropic_limited import (
     record_summary,
 )
 from ..transport import SpeciesTransport
+from .guess import GUESS_RTOL_FACTOR, scaled_guess
 from .multigrid import GALERKIN_OPTION, MultigridSolver, coarsening_plan, galerkin_requested
 from .petsc import LinearSolver, SolveInfo, set_code_defaults
 
@@ -327,68 +328,6 @@ def _solve_scaled(
     with dec.writable(x) as a:
         a *= 1.0 / inv
     return info
-
-
-def scaled_guess(
-    transport: SpeciesTransport, rhs: np.ndarray, templates, self_coupling=None, scale=None
-):
-    """An initial guess sum_j alpha_jk t_j for ``A psi = rhs`` (``(A - T) psi = rhs`` with
-    ``self_coupling`` T, :class:`SelfCoupled`) from other species'
-    solutions t_j (rank-local arrays, a list): per momentum k the alpha_jk minimise
-    |rhs_k - sum_j alpha_jk (A t_j)_k| over all cells (every rank the same; exact for
-    coefficients constant in momentum, an approximation otherwise since A couples
-    neighbouring momenta).  Returns ``(guess, relative residual)``, the residual in the
-    solve's momentum scaling (``scale``, or :func:`momentum_scaling` made here), or
-    ``(None, 1.0)`` when it is not below :data:`GUESS_MAX_RESIDUAL` of that of a zero
-    guess."""
-    dec = transport.decomp
-    v, w = dec.create_vec(), dec.create_vec()
-    ats = []
-    for t in templates:
-        with dec.writable(v) as a:
-            a[...] = t
-        transport.matrix().mult(v, w)
-        at = dec.local_array(w).copy()
-        if self_coupling is not None:
-            at -= self_coupling(t)
-        ats.append(at)
-    v.destroy()
-    w.destroy()
-    axes = tuple(range(rhs.ndim - 1))
-    m = len(ats)
-    gram = np.array([[np.sum(ats[i] * ats[j], axis=axes) for j in range(m)] for i in range(m)])
-    proj = np.array([np.sum(rhs * ats[i], axis=axes) for i in range(m)])
-    mpi = dec.comm.tompi4py()
-    mpi.Allreduce(MPI.IN_PLACE, gram, op=MPI.SUM)
-    mpi.Allreduce(MPI.IN_PLACE, proj, op=MPI.SUM)
-    n_p = rhs.shape[-1]
-    alpha = np.zeros((m, n_p))
-    for k in range(n_p):
-        g = gram[:, :, k]
-        if np.trace(g) > 0:
-            alpha[:, k] = np.linalg.lstsq(g, proj[:, k], rcond=1e-10)[0]
-    fit = sum(alpha[j] * ats[j] for j in range(m))
-    # judged in the solve's momentum scaling (its stopping test): where the source nearly
-    # vanishes (antiprotons below threshold) an unscaled fit can leave a residual that is
-    # small in |.| but dominates the scaled one (a default-model antiproton solve from such a
-    # guess did not converge in 1000 iterations)
-    if scale is None:
-        scale = _solve_scale(transport, rhs, self_coupling)
-    res = np.array([np.sum(((rhs - fit) / scale) ** 2), np.sum((rhs / scale) ** 2)])
-    mpi.Allreduce(MPI.IN_PLACE, res, op=MPI.SUM)
-    ratio = float(np.sqrt(res[0] / res[1])) if res[1] > 0 else 1.0
-    if not ratio < GUESS_MAX_RESIDUAL:
-        return None, 1.0
-    return sum(alpha[j] * templates[j] for j in range(m)), ratio
-
-
-#: a scaled guess (:func:`scaled_guess`) is used only below this relative residual
-GUESS_MAX_RESIDUAL = 0.5
-#: a solve from a scaled guess stops at this times the solver's rtol: from a guess the
-#: stopping test relative to |b| leaves more error (full-network example, 1 rank, against
-#: a 1e-11 solve: 1.2e-5 at rtol 1e-6 with the guess, 4.6e-6 without; 6.0e-6 at 3e-7 with
-#: it, in 378 instead of 474 iterations)
-GUESS_RTOL_FACTOR = 0.3
 
 
 def _solve_scale(transport: SpeciesTransport, source: np.ndarray, self_coupling) -> np.ndarray:
