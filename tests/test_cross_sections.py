@@ -137,3 +137,27 @@ def test_nuclei_list():
     assert by_za[(25, 54)].decay_time_myr == pytest.approx(0.909)
     radioactive = {za for za, n in by_za.items() if n.decay_time_myr is not None}
     assert radioactive <= set(nuclides.DECAYS)
+
+
+def test_pbar_nuclear_scaling_in_the_fragmentation_regions():
+    """Korsmeier, Donato & Di Mauro 2018 (PRD 97, 103019): sigma_inv(A_P A_T) = sigma_inv(pp)
+    (A_P A_T)^D1 [A_P^D2 F_pro + A_T^D2 (1 - F_pro)], D1 = 0.828, D2 = 0.145, with the NA49
+    overlap F_pro = 0 for x_f < -0.25 and 1 for x_f > 0.25.  A slow pbar from a 1 TeV/n
+    projectile is backward (target side) at every angle, one at half the maximum energy
+    forward: there the ratios to pp are these constants (and p He backward = He p forward)."""
+    from galprop_py.physics import antiprotons as ap
+
+    d1, d2 = 0.828, 0.145
+    t_n = 1e3
+    backward, forward = 0.1, 0.5 * ap.pbar_max_kinetic_energy_gev(t_n)
+    expected = {  # (projectile, target): (backward, forward)
+        ((1, 1), "He"): (4.0 ** (d1 + d2), 4.0**d1),
+        ((2, 4), "H"): (4.0**d1, 4.0 ** (d1 + d2)),
+        ((2, 4), "He"): (16.0**d1 * 4.0**d2, 16.0**d1 * 4.0**d2),
+    }
+    t = np.array([backward, forward])
+    pp = ap.dsigma_dt_pbar_mb_gev(t, t_n)
+    assert np.all(pp > 0.0)
+    for (projectile, target), ratios in expected.items():
+        ratio = ap.dsigma_dt_pbar_mb_gev(t, t_n, projectile, target) / pp
+        assert ratio == pytest.approx(ratios, rel=1e-12)

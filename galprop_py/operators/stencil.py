@@ -322,16 +322,16 @@ class StencilSystem:
 
     def coo_values(self, masks: list[np.ndarray], out: np.ndarray | None = None) -> np.ndarray:
         """The values in the order of :meth:`coo_entries` (same pattern key), written into
-        ``out`` (reused across refills) when given."""
-        dof = self.decomp.dof
-        total = sum(int(m.sum()) for m in masks)
+        ``out`` (reused across refills) when given.  Each slot's kept entries are gathered
+        by :func:`gather_slot` (the same entries as its mask, in the same order)."""
+        total = sum(int(np.count_nonzero(m)) for m in masks)
         if out is None or out.size != total:
             out = np.empty(total, dtype=PETSc.ScalarType)
         pos = 0
-        for (_b, _d, vals, _drop), mask in zip(self._slots(keep_zeros=True), masks, strict=True):
-            n = int(mask.sum())
-            out[pos : pos + n] = vals.reshape(-1, dof)[mask]
-            pos += n
+        for blocks, d, vals, _drop in self._slots(keep_zeros=True):
+            pos = gather_slot(blocks, d, vals, out, pos)
+        if pos != total:
+            raise RuntimeError(f"stencil slots hold {pos} entries, the pattern {total}")
         return out
 
 
@@ -481,6 +481,21 @@ def count_slot(blocks, d, vals, drop, row_start, row_end, d_nnz, o_nnz):
 
 
 @njit(cache=True)
+def gather_slot(blocks, d, vals, out, pos):
+    """Copy one slot's in-domain entries (cell with a neighbour, 0 <= k + d < dof; cells
+    first, then momenta) into ``out`` from ``pos`` on; returns the next position."""
+    ncells, dof = vals.shape
+    for c in range(ncells):
+        if blocks[c] < 0:
+            continue
+        for k in range(dof):
+            if 0 <= k + d < dof:
+                out[pos] = vals[c, k]
+                pos += 1
+    return pos
+
+
+@njit(cache=True)
 def count_row_slot(blocks, d, dof, counts):
     """Entries per row of one slot with every in-domain entry kept (a fixed pattern)."""
     for c in range(blocks.size):
@@ -559,6 +574,7 @@ def warm_up() -> None:
     d_nnz, o_nnz = np.zeros(4, i32), np.zeros(4, i32)
     count_slot(blocks, 0, v2, True, 0, 4, d_nnz, o_nnz)
     count_row_slot(blocks, 1, 2, d_nnz)
+    gather_slot(blocks, 1, v2, np.empty(4, PETSc.ScalarType), 0)
     indptr = np.arange(5, dtype=i32)
     insert_slot(
         blocks, 0, v2, True, 0, 2, indptr, np.zeros(4, i32), np.zeros(4, i32), v2[0].repeat(2)
@@ -572,7 +588,10 @@ def warm_up() -> None:
         np.empty(4, PETSc.IntType),
         np.empty(4, PETSc.ScalarType),
     )
+    from ..physics.antiprotons import dsigma_dt_pbar_mb_gev
     from .momentum_flux import _add_drift, _flows
+
+    dsigma_dt_pbar_mb_gev(1.0, 100.0)
 
     pdot = np.ones((2, 3))
     edges, rows = np.array([1], dtype=np.intp), np.array([0], dtype=np.intp)
