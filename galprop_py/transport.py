@@ -162,9 +162,10 @@ class SpeciesTransport:
 
     def forget_pooled_matrix(self) -> bool:
         """Let go of a pool's matrix (:class:`~galprop_py.operators.stencil.MatrixPool`),
-        whatever its values now are: a later :meth:`matrix` refills it.  False (nothing
-        done) for a matrix of its own or one that could not be refilled (no stencil kept)."""
-        if self._pool is None or self._mat is None or self._system is None:
+        whatever its values now are: a later :meth:`matrix` refills it (assembling the
+        stencil again where it was not kept).  False (nothing done) for a matrix of its
+        own."""
+        if self._pool is None or self._mat is None:
             return False
         self._mat = None
         return True
