@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from ..decomposition import Decomposition
 from ..physics.species import Species
@@ -26,6 +27,19 @@ Profile = Callable[[Sequence[np.ndarray]], np.ndarray]
 
 def _uniform(coords):
     return np.ones(np.broadcast_shapes(*[np.shape(c) for c in coords]))
+
+
+@njit(cache=True)
+def _separable_sum(profiles, spectra, out):  # pragma: no cover
+    """out[c, k] = sum_j profiles[j, c] spectra[j, k], the terms added in order j = 0, 1, ..."""
+    nterms, cells = profiles.shape
+    n = spectra.shape[1]
+    for c in range(cells):
+        for k in range(n):
+            acc = profiles[0, c] * spectra[0, k]
+            for j in range(1, nterms):
+                acc = acc + profiles[j, c] * spectra[j, k]
+            out[c, k] = acc
 
 
 @dataclass
@@ -42,13 +56,33 @@ class SeparableField:
         return bool(self.terms)
 
     def evaluate(self, coords: Sequence[np.ndarray]) -> np.ndarray:
-        """Array of shape broadcast(coords) + (n_momentum,)."""
-        out = None
-        for profile, spectrum in self.terms:
-            s = _uniform(coords) if profile is None else np.asarray(profile(coords), float)
-            term = s[..., None] * spectrum
-            out = term if out is None else out + term
-        return out
+        """Array of shape broadcast(coords) + (n_momentum,).
+
+        The terms are summed in their order, s_0 a_0 + s_1 a_1 + ..., in one pass over
+        the cells by :func:`_separable_sum` (the numbers of the term-by-term numpy sum, bit
+        for bit, without a temporary per term)."""
+        profiles = [
+            _uniform(coords) if profile is None else np.asarray(profile(coords), float)
+            for profile, _ in self.terms
+        ]
+        spectra = [spectrum for _, spectrum in self.terms]
+        if not profiles:
+            return None
+        n = spectra[0].shape
+        if any(sp.ndim != 1 or sp.shape != n for sp in spectra):
+            out = None
+            for s, spectrum in zip(profiles, spectra, strict=True):
+                term = s[..., None] * spectrum
+                out = term if out is None else out + term
+            return out
+        shape = np.broadcast_shapes(*(s.shape for s in profiles))
+        cells = int(np.prod(shape))
+        stacked = np.empty((len(profiles), cells))
+        for j, s in enumerate(profiles):
+            stacked[j] = np.broadcast_to(s, shape).reshape(-1)
+        out = np.empty((cells, n[0]))
+        _separable_sum(stacked, np.stack(spectra), out)
+        return out.reshape(shape + n)
 
 
 @dataclass
@@ -162,7 +196,23 @@ def face_coordinates(decomp: Decomposition, a: int, side: int):
     ``h`` = centre-to-centre distance (interior) or centre-to-face (domain boundary),
     ``d_own`` = centre-to-face distance, ``interior`` (neighbour exists) and
     ``boundary_open`` (free-escape boundary face).
+
+    They depend on the grid alone, so they are kept per decomposition (every species and
+    operator asks again): the arrays are read-only, the list and dict returned are fresh.
     """
+    cache = decomp.__dict__.setdefault("_face_coordinates", {})
+    if (a, side) not in cache:
+        coords, info = _face_coordinates(decomp, a, side)
+        for arr in list(coords) + list(info.values()):
+            if isinstance(arr, np.ndarray):
+                arr.setflags(write=False)
+        cache[(a, side)] = (coords, info)
+    coords, info = cache[(a, side)]
+    return list(coords), dict(info)
+
+
+def _face_coordinates(decomp: Decomposition, a: int, side: int):
+    """:func:`face_coordinates`, computed."""
     ax = decomp.grid.axes[a]
     i = np.arange(decomp.box.starts[a], decomp.box.stops[a])
     face = ax.edges[i + (1 if side > 0 else 0)]

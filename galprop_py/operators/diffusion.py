@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import numpy as np
 from mpi4py import MPI
+from numba import njit
 
 from ..messages import notice
 from .anisotropic_selling import assemble_selling
@@ -111,6 +112,9 @@ class SpatialDiffusion(Operator):
             stencil = assemble_selling(system, decomp, tensor, frame)
             self.selling_summary = stencil.summary()
             _antisymmetric_cross(system, decomp, tensor, frame)
+            return
+        if tensor.is_scalar:
+            _assemble_scalar(system, decomp, tensor, frame)
             return
         monotone = self.scheme == "monotone" and not tensor.is_scalar and dim > 1
         cross_field = 0.0
@@ -170,6 +174,64 @@ class SpatialDiffusion(Operator):
                 "kappa_perp/kappa_par; diffusion.scheme = 'limited' (positive) or "
                 "'centred' converge"
             )
+
+
+def _assemble_scalar(system, decomp, tensor, frame) -> None:
+    """A scalar tensor: the two-point fluxes of every face, t = g kappa / h on the
+    diagonal (interior and free-escape faces) and -t on the neighbour (interior faces),
+    one pass per face (:func:`_scalar_faces`; the numbers of the general path, bit for
+    bit)."""
+    dim = decomp.grid.dim
+    shape = decomp.box.c_shape
+    kpar = np.asarray(tensor.kappa_par, dtype=float)
+    if kpar.ndim != 1:  # not a momentum array: the general path's broadcasting
+        kpar = np.broadcast_to(kpar, system.shape).reshape(-1, system.shape[-1])
+    else:
+        kpar = np.broadcast_to(kpar, (1, system.shape[-1]))
+    diag = system.diag.reshape(-1, system.shape[-1])
+    for a in range(dim):
+        for side in (-1, 1):
+            coords, info = face_coordinates(decomp, a, side)
+            if tensor.spatial_factor is None:
+                sf = np.ones(shape)
+            else:
+                sf = np.asarray(tensor.spatial_factor(coords), dtype=float)
+            offset = unit_offset(dim, a, side)
+            if offset not in system.spatial:
+                system.spatial[offset] = np.zeros(system.shape)
+            cells = [
+                np.ascontiguousarray(np.broadcast_to(v, shape), dtype=float).reshape(-1)
+                for v in (sf, info["geo"], info["h"])
+            ]
+            interior = np.broadcast_to(info["interior"], shape).reshape(-1)
+            open_ = np.broadcast_to(info["boundary_open"], shape).reshape(-1)
+            _scalar_faces(
+                diag,
+                system.spatial[offset].reshape(-1, system.shape[-1]),
+                *cells,
+                np.ascontiguousarray(interior),
+                np.ascontiguousarray(open_),
+                np.ascontiguousarray(kpar),
+            )
+
+
+@njit(cache=True)
+def _scalar_faces(diag, neighbour, s, geo, h, interior, open_, kpar):  # pragma: no cover
+    """t = geo (s kappa) / h per (cell, momentum), in that order of operations; diag += t on
+    interior and open faces, neighbour -= t on interior ones (``kpar`` one row for every
+    cell, or a row per cell)."""
+    cells, n = diag.shape
+    per_cell = kpar.shape[0] > 1
+    for c in range(cells):
+        inside, out = interior[c], open_[c]
+        if not (inside or out):
+            continue
+        row = c if per_cell else 0
+        for k in range(n):
+            t = geo[c] * (s[c] * kpar[row, k]) / h[c]
+            diag[c, k] += t
+            if inside:
+                neighbour[c, k] -= t
 
 
 def _antisymmetric_cross(system, decomp, tensor, frame) -> None:
