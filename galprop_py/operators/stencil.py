@@ -589,9 +589,16 @@ def warm_up() -> None:
         np.empty(4, PETSc.ScalarType),
     )
     from ..physics.antiprotons import dsigma_dt_pbar_mb_gev
+    from .base import _separable_sum
+    from .diffusion import _scalar_faces
     from .momentum_flux import _add_drift, _flows
+    from .reacceleration import _momentum_diffusion
 
     dsigma_dt_pbar_mb_gev(1.0, 100.0)
+    one, two = np.ones(2), np.ones((2, 2))
+    _separable_sum(two, two, np.empty((2, 2)))
+    _scalar_faces(two, two.copy(), one, one, one, one > 0, one > 0, two)
+    _momentum_diffusion(two, two.copy(), two.copy(), np.ones((2, 3)), one[:1], one[:1], one, one)
 
     pdot = np.ones((2, 3))
     edges, rows = np.array([1], dtype=np.intp), np.array([0], dtype=np.intp)

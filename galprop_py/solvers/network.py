@@ -217,7 +217,8 @@ def _solve_species(
                 continue
             guess = responses.get(sp.name, {}).get(g)  # the previous sweep of a cycle
             # otherwise the last GUESS_TEMPLATES species solved for the same group, scaled
-            # per momentum (full-network example: 378 instead of 474 iterations on 1 rank)
+            # per momentum (solvers/guess.py; full-network example on 2 ranks: 527
+            # iterations, 3 templates 505, 4 468, at more cost for the fit than they save)
             template = None
             if guess is None:
                 found = [r[g] for r in reversed(responses.values()) if g in r]
