@@ -114,7 +114,7 @@ class SpatialDiffusion(Operator):
             _antisymmetric_cross(system, decomp, tensor, frame)
             return
         if tensor.is_scalar:
-            _assemble_scalar(system, decomp, tensor, frame)
+            _assemble_scalar(system, decomp, tensor)
             return
         monotone = self.scheme == "monotone" and not tensor.is_scalar and dim > 1
         cross_field = 0.0
@@ -176,7 +176,7 @@ class SpatialDiffusion(Operator):
             )
 
 
-def _assemble_scalar(system, decomp, tensor, frame) -> None:
+def _assemble_scalar(system, decomp, tensor) -> None:
     """A scalar tensor: the two-point fluxes of every face, t = g kappa / h on the
     diagonal (interior and free-escape faces) and -t on the neighbour (interior faces),
     one pass per face (:func:`_scalar_faces`; the numbers of the general path, bit for

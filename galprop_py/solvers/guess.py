@@ -42,22 +42,22 @@ GUESS_MAX_RESIDUAL = 0.5
 GUESS_RTOL_FACTOR = 0.3
 
 
-def _products(transport, arrays: list[np.ndarray]) -> list[np.ndarray]:
-    """A x for each rank-local array x (the transport's matrix, unscaled)."""
+def _products(transport, arrays):
+    """A x for each rank-local array x of the iterable ``arrays`` (the transport's matrix,
+    unscaled), yielded one at a time: two work vectors for all of them, and no list of
+    grid-sized arrays (the colouring's 5 m products in 3D)."""
     dec = transport.decomp
     v, w = dec.create_vec(), dec.create_vec()
     mat = transport.matrix()
-    out = []
     try:
         for x in arrays:
             with dec.writable(v) as a:
                 a[...] = x
             mat.mult(v, w)
-            out.append(dec.local_array(w).copy())
+            yield dec.local_array(w).copy()
     finally:
         v.destroy()
         w.destroy()
-    return out
 
 
 def colour_columns(n_p: int) -> np.ndarray:
@@ -97,8 +97,7 @@ def scaled_guess(
     if bands is not None:
         # A = A_0 + bands: A (t e_k) is (A_0 t)_k on row k and band_d t_k on row k - d
         index = np.full((n_p, m * colours), -1)
-        for j, t in enumerate(templates):
-            (a0,) = _products(transport, [t])
+        for j, (t, a0) in enumerate(zip(templates, _products(transport, templates), strict=True)):
             t2 = t.reshape(cells, n_p)
             a0 = a0.reshape(cells, n_p)
             for d, band in bands.items():
@@ -119,10 +118,9 @@ def scaled_guess(
         # colouring: A (t_j restricted to k = c mod colours) holds, on row q, the response
         # to the one momentum of colour c within reach (module docstring)
         masks = [(k % colours == c).astype(float) for c in range(colours)]
-        for j, t in enumerate(templates):
-            for c in range(colours):
-                (prod,) = _products(transport, [t * masks[c]])
-                u[:, j * colours + c, :] = (prod.reshape(cells, n_p) / scale).T
+        masked = (t * mask for t in templates for mask in masks)
+        for col, prod in enumerate(_products(transport, masked)):
+            u[:, col, :] = (prod.reshape(cells, n_p) / scale).T
         column = colour_columns(n_p)  # (n_p, colours)
         index = np.where(
             column[:, None, :] >= 0, np.arange(m)[None, :, None] * n_p + column[:, None, :], -1
