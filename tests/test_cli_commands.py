@@ -352,3 +352,23 @@ def test_keep_checkpoints_out_of_range_is_one_line(files, capsys):
     err = capsys.readouterr().err
     assert _all(code) == [2] * SIZE
     assert not _one_error_line(err, "output.keep_checkpoints = 0")
+
+
+@pytest.mark.serial
+def test_one_blas_thread_per_rank_unless_the_environment_says_otherwise():
+    """Importing galprop_py before numpy sets one BLAS/OpenMP thread per process (ranks
+    are the parallelism; galprop_py/__init__.py), and keeps a value the user set."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import galprop_py, os; "
+        "print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.split() == ["1", "1"], out.stderr
+    env["OPENBLAS_NUM_THREADS"] = "2"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.split() == ["2", "1"], out.stderr
