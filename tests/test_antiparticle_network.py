@@ -209,6 +209,32 @@ def test_tertiaries_in_the_operator_give_the_fixed_point_of_the_sweeps(monkeypat
     assert its_a < its_b
 
 
+def test_self_coupled_solve_checks_its_true_residual(monkeypatch):
+    """On 11 x 9 cells (BiCGStab + block-Jacobi/ILU(0): too few cells for multigrid) right-
+    preconditioned BiCGStab on the shell A - T reported a relative residual of 7.7e-7 with a
+    true one of 26 (spectra off by up to a factor 2.5): self-coupled solves use flexible
+    BiCGStab, which the test above checks against the sweeps, and a self-coupled solve whose
+    true residual is far above its tolerance stops with a one-line error (here with plain
+    BiCGStab forced back) instead of returning that solution."""
+    from galprop_py.run import run
+    from galprop_py.solvers import steady
+    from galprop_py.solvers.petsc import SolverError
+
+    cfg = config_from_dict(
+        {
+            "grid": {"geometry": "cylindrical2d", "n_r": 11, "n_z": 9},
+            "momentum": {"axis": "kinetic_energy_per_nucleon", "min": 0.01, "max": 1e4, "n": 40},
+            "species": SPECIES[:3],
+            "gas": {"model": "analytic", "f_he": 0.1},
+            "cross_sections": {"tertiary_antiprotons": True},
+            "output": {"plot": False},
+        }
+    )
+    monkeypatch.setattr(steady, "SELF_COUPLED_BCGS", "bcgs")
+    with pytest.raises(SolverError, match="antiproton: bcgs reported .* but the true one is"):
+        run(cfg, progress=False, write_output=False)
+
+
 @pytest.mark.parallel
 def test_production_matrices_split_over_ranks_are_the_serial_ones():
     """The spectral production matrices evaluated for every size-th child energy on each rank and

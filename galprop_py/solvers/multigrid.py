@@ -19,19 +19,23 @@ Semi-coarsening (:func:`coarsening_plan`, 1D/2D).  The default galaxy's z cells 
 spaced, 36 pc at the disc against 0.49 kpc in r: there the z coupling of a row is ~190 times
 the radial one, and halving both axes leaves the smoother (ILU(0), r the faster index) a
 coarse-grid correction that misses what the disc's z coupling needs.  So an axis whose
-narrowest cell is at most half the widest of the axes' narrowest cells is halved alone
-(:func:`~galprop_py.decomposition.dmda.coarsen_da` with factor 1 on the others): 41 x 81 ->
-41 x 41 -> 41 x 21 -> 41 x 11 -> 21 x 6.  A threshold of 1/4 (41 x 81 -> 41 x 41 -> 41 x 21
--> 21 x 11 -> 11 x 6) was a little faster (rtol 1e-7, quiet machine: default model 237 -> 230
-iterations, 10.35 -> 9.67 s; full-network example 670 -> 618, 22.7 -> 21.1 s) but left the
-lepton of tests/test_multigrid.py 1.004e-5 from its tight solve (bound 1e-5): not adopted
-yet.  Measured on the default model (Z <= 8, leptons,
-antiprotons; emission off; 2 ranks, with the process grid of :mod:`galprop_py.decomposition.
-dmda` split in r): nuclei 7-12 -> 5-7 iterations, electrons 37 -> 11, positrons 15 -> 5; all
-species 461 -> 185 iterations, whole process 13.6 -> 11.5 s (with the antiprotons' Galerkin
-local couplings below).  PETSc's split in z and full coarsening, the state before: 531
-iterations, 16.8 s.  A V-cycle on such a hierarchy costs up to 2 fine smoothings instead of
-4/3.  3D grids keep full coarsening (not measured with semi-coarsening).
+narrowest cell is at most a quarter (:data:`SEMI_COARSENING`) of the widest of the axes'
+narrowest cells is halved alone (:func:`~galprop_py.decomposition.dmda.coarsen_da` with
+factor 1 on the others): 41 x 81 -> 41 x 41 -> 41 x 21 -> 21 x 11 -> 11 x 6.  Measured on the
+default model (Z <= 8, leptons, antiprotons; emission off; 2 ranks, with the process grid of
+:mod:`galprop_py.decomposition.dmda` split in r), with a threshold of 1/2 then: nuclei 7-12
+-> 5-7 iterations, electrons 37 -> 11, positrons 15 -> 5; all species 461 -> 185
+iterations, whole process 13.6 -> 11.5 s (with the antiprotons' Galerkin local couplings
+below).  PETSc's split in z and full coarsening, the state before: 531 iterations, 16.8 s.
+Threshold 1/2 against 1/4 (1/2: 41 x 81 -> 41 x 41 -> 41 x 21 -> 41 x 11 -> 21 x 6, the fourth
+level twice and the coarsest 4 times as large as with 1/4), full-network
+example on 2 ranks, session 15: 527 -> 478 iterations, solve 15.9 -> 14.1 s, local spectra
+9.9e-6 -> 6.5e-6 from a 1e-11 solve.  (Session 12 kept 1/2 because the lepton of
+tests/test_multigrid.py was then 1.004e-5 from its tight solve at one momentum; that
+momentum's density is 2.5e-14 of the largest, below the floor of the solve's momentum
+scale, :data:`~galprop_py.solvers.steady.SCALE_RANGE`, which resolves nothing that small;
+above it the error is 4.6e-7.)  A V-cycle on such a hierarchy costs up to 2 fine smoothings
+instead of 4/3.  3D grids keep full coarsening (not measured with semi-coarsening).
 
 Coarse grid (:func:`coarsened_grid`): coarse cell j has its node on fine centre 2j, its
 edges are ``[fine edge 0, fine centre 1, fine centre 3, ..., fine centre n-2, fine edge n]``,
@@ -147,7 +151,7 @@ def coarsened_grid(grid: SpatialGrid, factors: tuple[int, ...] | None = None) ->
 
 #: semi-coarsening (1D/2D): an axis whose narrowest cell is at most this fraction of the
 #: widest of the axes' narrowest cells is coarsened alone (module docstring)
-SEMI_COARSENING = 0.5
+SEMI_COARSENING = 0.25
 
 
 def _can_halve(ax: Axis) -> bool:
